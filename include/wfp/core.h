@@ -1,0 +1,171 @@
+/*
+ * The C core: the backend table, the arena, bulk insertion and the enumeration pager.
+ *
+ * Everything above this header (the Cython binding) talks only to these functions; everything
+ * below it is a backend: the embedded engine (src/sim) or fwpuclnt.dll (src/win).
+ */
+#ifndef WFP_CORE_H
+#define WFP_CORE_H
+
+#include "abi.h"
+#include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void *wfp_handle;
+
+/*
+ * One function pointer per fwpuclnt entry point, with exactly its signature in mirror types.
+ * A NULL slot means the running system lacks that function; wfp_backend_unsupported() names it.
+ */
+typedef struct wfp_backend {
+    const char *name; /* "sim" or "fwpuclnt" */
+
+    uint32_t(WFP_CALL *engine_open)(const wfp_wchar *server_name, uint32_t authn_service,
+                                    void *auth_identity, const wfp_session0 *session,
+                                    wfp_handle *engine);
+    uint32_t(WFP_CALL *engine_close)(wfp_handle engine);
+
+    uint32_t(WFP_CALL *transaction_begin)(wfp_handle engine, uint32_t flags);
+    uint32_t(WFP_CALL *transaction_commit)(wfp_handle engine);
+    uint32_t(WFP_CALL *transaction_abort)(wfp_handle engine);
+
+    uint32_t(WFP_CALL *provider_add)(wfp_handle engine, const wfp_provider0 *provider, void *sd);
+    uint32_t(WFP_CALL *provider_delete_by_key)(wfp_handle engine, const wfp_guid *key);
+    uint32_t(WFP_CALL *provider_get_by_key)(wfp_handle engine, const wfp_guid *key,
+                                            wfp_provider0 **provider);
+    uint32_t(WFP_CALL *provider_create_enum_handle)(wfp_handle engine,
+                                                    const wfp_provider_enum_template0 *tmpl,
+                                                    wfp_handle *enum_handle);
+    uint32_t(WFP_CALL *provider_enum)(wfp_handle engine, wfp_handle enum_handle,
+                                      uint32_t num_requested, wfp_provider0 ***entries,
+                                      uint32_t *num_returned);
+    uint32_t(WFP_CALL *provider_destroy_enum_handle)(wfp_handle engine, wfp_handle enum_handle);
+
+    uint32_t(WFP_CALL *sublayer_add)(wfp_handle engine, const wfp_sublayer0 *sublayer, void *sd);
+    uint32_t(WFP_CALL *sublayer_delete_by_key)(wfp_handle engine, const wfp_guid *key);
+    uint32_t(WFP_CALL *sublayer_get_by_key)(wfp_handle engine, const wfp_guid *key,
+                                            wfp_sublayer0 **sublayer);
+    uint32_t(WFP_CALL *sublayer_create_enum_handle)(wfp_handle engine,
+                                                    const wfp_sublayer_enum_template0 *tmpl,
+                                                    wfp_handle *enum_handle);
+    uint32_t(WFP_CALL *sublayer_enum)(wfp_handle engine, wfp_handle enum_handle,
+                                      uint32_t num_requested, wfp_sublayer0 ***entries,
+                                      uint32_t *num_returned);
+    uint32_t(WFP_CALL *sublayer_destroy_enum_handle)(wfp_handle engine, wfp_handle enum_handle);
+
+    uint32_t(WFP_CALL *filter_add)(wfp_handle engine, const wfp_filter0 *filter, void *sd,
+                                   uint64_t *id);
+    uint32_t(WFP_CALL *filter_delete_by_id)(wfp_handle engine, uint64_t id);
+    uint32_t(WFP_CALL *filter_delete_by_key)(wfp_handle engine, const wfp_guid *key);
+    uint32_t(WFP_CALL *filter_get_by_id)(wfp_handle engine, uint64_t id, wfp_filter0 **filter);
+    uint32_t(WFP_CALL *filter_get_by_key)(wfp_handle engine, const wfp_guid *key,
+                                          wfp_filter0 **filter);
+    uint32_t(WFP_CALL *filter_create_enum_handle)(wfp_handle engine,
+                                                  const wfp_filter_enum_template0 *tmpl,
+                                                  wfp_handle *enum_handle);
+    uint32_t(WFP_CALL *filter_enum)(wfp_handle engine, wfp_handle enum_handle,
+                                    uint32_t num_requested, wfp_filter0 ***entries,
+                                    uint32_t *num_returned);
+    uint32_t(WFP_CALL *filter_destroy_enum_handle)(wfp_handle engine, wfp_handle enum_handle);
+
+    uint32_t(WFP_CALL *layer_get_by_key)(wfp_handle engine, const wfp_guid *key,
+                                         wfp_layer0 **layer);
+    uint32_t(WFP_CALL *layer_create_enum_handle)(wfp_handle engine,
+                                                 const wfp_layer_enum_template0 *tmpl,
+                                                 wfp_handle *enum_handle);
+    uint32_t(WFP_CALL *layer_enum)(wfp_handle engine, wfp_handle enum_handle,
+                                   uint32_t num_requested, wfp_layer0 ***entries,
+                                   uint32_t *num_returned);
+    uint32_t(WFP_CALL *layer_destroy_enum_handle)(wfp_handle engine, wfp_handle enum_handle);
+
+    uint32_t(WFP_CALL *net_event_create_enum_handle)(wfp_handle engine,
+                                                     const wfp_net_event_enum_template0 *tmpl,
+                                                     wfp_handle *enum_handle);
+    uint32_t(WFP_CALL *net_event_enum)(wfp_handle engine, wfp_handle enum_handle,
+                                       uint32_t num_requested, wfp_net_event0 ***entries,
+                                       uint32_t *num_returned);
+    uint32_t(WFP_CALL *net_event_destroy_enum_handle)(wfp_handle engine, wfp_handle enum_handle);
+
+    void(WFP_CALL *free_memory)(void **p);
+    uint32_t(WFP_CALL *get_app_id_from_file_name)(const wfp_wchar *file_name,
+                                                  wfp_byte_blob **app_id);
+} wfp_backend;
+
+/* The embedded engine's table (always available). */
+const wfp_backend *wfp_sim_backend(void);
+/* fwpuclnt.dll's table, or NULL with *status set when it cannot be loaded (always NULL off Windows). */
+const wfp_backend *wfp_win_backend(uint32_t *status);
+
+/* ---- arena: 16-byte aligned bump allocation, chunks grow without a cap, one free ---- */
+typedef struct wfp_arena_chunk wfp_arena_chunk;
+typedef struct wfp_arena {
+    wfp_arena_chunk *head;
+    size_t chunk_size;
+} wfp_arena;
+
+void wfp_arena_init(wfp_arena *arena, size_t first_chunk_size);
+/* Zeroed memory, or NULL when out of memory (the arena stays usable). */
+void *wfp_arena_alloc(wfp_arena *arena, size_t size);
+void wfp_arena_free(wfp_arena *arena);
+
+/* ---- bulk insertion ---- */
+typedef struct wfp_bulk_result {
+    uint32_t status;     /* WFP_OK or the failing call's code */
+    size_t failed_index; /* index of the filter that failed, or SIZE_MAX if a txn call failed */
+    size_t added;        /* filters added and kept (n on success, 0 on failure) */
+} wfp_bulk_result;
+
+/*
+ * Add n filters all-or-nothing.  With own_transaction, wraps them in begin/commit and aborts on
+ * the first failure.  Without (the caller already holds an explicit transaction), deletes what it
+ * added, newest first, so the caller's transaction is left as it was.  ids may be NULL.
+ */
+wfp_bulk_result wfp_bulk_add_filters(const wfp_backend *backend, wfp_handle engine,
+                                     const wfp_filter0 *filters, size_t n, uint64_t *ids,
+                                     int own_transaction);
+
+/* ---- enumeration pager: large pages, each freed exactly once ---- */
+typedef enum wfp_enum_kind {
+    WFP_ENUM_FILTERS,
+    WFP_ENUM_SUBLAYERS,
+    WFP_ENUM_PROVIDERS,
+    WFP_ENUM_LAYERS,
+    WFP_ENUM_NET_EVENTS
+} wfp_enum_kind;
+
+typedef struct wfp_pager {
+    const wfp_backend *backend;
+    wfp_handle engine;
+    wfp_handle enum_handle;
+    wfp_enum_kind kind;
+    uint32_t page_size;
+    void **page;         /* entries of the current page (array of pointers to structs) */
+    uint32_t page_count; /* entries in the current page */
+    int exhausted;
+} wfp_pager;
+
+#define WFP_PAGER_DEFAULT_PAGE 8192u
+
+/* tmpl is the matching *_enum_template0 for kind, or NULL. */
+uint32_t wfp_pager_open(wfp_pager *pager, const wfp_backend *backend, wfp_handle engine,
+                        wfp_enum_kind kind, const void *tmpl, uint32_t page_size);
+/* Frees the previous page, fetches the next; page_count == 0 means done. */
+uint32_t wfp_pager_next(wfp_pager *pager);
+/* Frees the last page and destroys the enum handle; safe to call twice. */
+void wfp_pager_close(wfp_pager *pager);
+
+/* ---- strings ---- */
+/* UTF-16LE helpers used by compose/parse and the backends. */
+size_t wfp_wcslen(const wfp_wchar *s);
+int wfp_guid_equal(const wfp_guid *a, const wfp_guid *b);
+int wfp_guid_is_null(const wfp_guid *g);
+extern const wfp_guid WFP_GUID_NULL;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WFP_CORE_H */

@@ -1,0 +1,101 @@
+"""Type stub of the compiled binding (wfp/_core.pyx): the only door from Python into C.
+
+The binding does two things: compose (plain Python values -> mirror structs in one arena, one
+call into C per batch) and parse (mirror structs -> plain Python values).  It knows nothing of
+Rule/Condition objects; wfp/ validates and converts before calling it.
+
+Wire formats shared with the Python layer:
+
+* GUIDs go in as ``uuid.UUID`` and come back as ``uuid.UUID`` (interned: equal GUIDs within one
+  enumeration are the same object).
+* A condition value is ``(data_type, payload)`` with data_type an FWP_DATA_TYPE number:
+  EMPTY: None; UINT8/16/32/64, INT8/16/32/64: int; FLOAT/DOUBLE: float;
+  BYTE_ARRAY16: 16 bytes; BYTE_ARRAY6: 6 bytes; BYTE_BLOB, SECURITY_DESCRIPTOR,
+  TOKEN_ACCESS_INFORMATION: bytes; SID: bytes (binary SID); UNICODE_STRING: str;
+  V4_ADDR_MASK: (addr: int, mask: int) host order; V6_ADDR_MASK: (addr: 16 bytes, prefix: int);
+  RANGE: ((low_type, low_payload), (high_type, high_payload)).
+* A condition is ``(field_key: UUID, match_type: int, value)``.
+* A weight is ``(data_type, payload)``: (0, None), (1, 0..15) or (4, uint64).
+"""
+
+import uuid
+from typing import Any, Optional, Sequence, Tuple
+
+ConditionValue = Tuple[int, Any]
+ConditionTuple = Tuple[uuid.UUID, int, ConditionValue]
+
+# (key, name, description, flags, provider_key, layer_key, sublayer_key, weight, conditions,
+#  action_type, action_key, raw_context, provider_context_key, provider_data,
+#  filter_id, effective_weight)
+# On input filter_id and effective_weight are ignored (pass 0 / None).
+FilterTuple = Tuple[
+    uuid.UUID, str, Optional[str], int, Optional[uuid.UUID], uuid.UUID, uuid.UUID,
+    ConditionValue, Sequence[ConditionTuple], int, Optional[uuid.UUID], int,
+    Optional[uuid.UUID], Optional[bytes], int, Optional[int],
+]
+# (key, name, description, flags, provider_data, service_name)
+ProviderTuple = Tuple[uuid.UUID, str, Optional[str], int, Optional[bytes], Optional[str]]
+# (key, name, description, flags, provider_key, provider_data, weight)
+SublayerTuple = Tuple[uuid.UUID, str, Optional[str], int, Optional[uuid.UUID], Optional[bytes], int]
+# (key, name, description, flags, layer_id, default_sublayer_key, fields: ((key, field_type, data_type), ...))
+LayerTuple = Tuple[uuid.UUID, str, Optional[str], int, int, uuid.UUID, Tuple[Tuple[uuid.UUID, int, int], ...]]
+
+
+class CoreError(OSError):
+    """A backend call failed: .code is the DWORD/HRESULT, .call names the call.
+    For bulk adds .index is the failing filter's position (None if a transaction call failed)."""
+    code: int
+    call: str
+    index: Optional[int]
+
+
+class SimEngineHandle:
+    """One embedded engine (wfp_sim_engine)."""
+    def __init__(self, state_path: Optional[str] = None) -> None: ...
+    def stats(self) -> dict: ...                 # keys of wfp_sim_stats
+    def restart(self) -> None: ...
+    def inject_failure(self, kind: int, nth: int, code: int) -> None: ...
+
+
+class CoreSession:
+    """An open engine handle on one backend."""
+    backend_name: str                            # "sim" or "fwpuclnt"
+    def __init__(self, backend: str, sim_engine: Optional[SimEngineHandle], key: uuid.UUID,
+                 name: str, description: Optional[str], dynamic: bool,
+                 txn_timeout_ms: int) -> None: ...
+    def close(self) -> None: ...                 # idempotent
+    @property
+    def closed(self) -> bool: ...
+
+    def txn_begin(self, read_only: bool) -> None: ...
+    def txn_commit(self) -> None: ...
+    def txn_abort(self) -> None: ...
+
+    def add_provider(self, provider: ProviderTuple) -> None: ...
+    def delete_provider(self, key: uuid.UUID) -> None: ...
+    def get_provider(self, key: uuid.UUID) -> ProviderTuple: ...
+    def providers(self) -> list: ...             # list[ProviderTuple]
+
+    def add_sublayer(self, sublayer: SublayerTuple) -> None: ...
+    def delete_sublayer(self, key: uuid.UUID) -> None: ...
+    def get_sublayer(self, key: uuid.UUID) -> SublayerTuple: ...
+    def sublayers(self, provider_key: Optional[uuid.UUID]) -> list: ...
+
+    def add_filters(self, filters: Sequence[FilterTuple], own_transaction: bool) -> list:
+        """All-or-nothing; returns the filter ids.  GIL released while C adds."""
+    def delete_filter_by_id(self, filter_id: int) -> None: ...
+    def delete_filter_by_key(self, key: uuid.UUID) -> None: ...
+    def get_filter_by_id(self, filter_id: int) -> FilterTuple: ...
+    def get_filter_by_key(self, key: uuid.UUID) -> FilterTuple: ...
+    def filters(self, provider_key: Optional[uuid.UUID], layer_key: Optional[uuid.UUID],
+                enum_type: int, flags: int, action_mask: int,
+                conditions: Sequence[ConditionTuple]) -> list: ...   # list[FilterTuple]
+
+    def layers(self) -> list: ...                # list[LayerTuple]
+
+
+def app_id_from_file_name(backend: str, path: str) -> bytes: ...
+def error_name(code: int) -> Optional[str]: ...
+def error_message(code: int) -> Optional[str]: ...
+def sim_available() -> bool: ...
+def win_available() -> Tuple[bool, int]: ...    # (loaded, status)
