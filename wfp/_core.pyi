@@ -27,9 +27,12 @@ ConditionTuple = Tuple[uuid.UUID, int, ConditionValue]
 # (key, name, description, flags, provider_key, layer_key, sublayer_key, weight, conditions,
 #  action_type, action_key, raw_context, provider_context_key, provider_data,
 #  filter_id, effective_weight)
-# On input filter_id and effective_weight are ignored (pass 0 / None).
+# On input filter_id and effective_weight are ignored and may be left out (14 items);
+# sublayer_key None is the null GUID (the layer's default sublayer); a name of None is sent as
+# NULL, which the engine rejects (FWP_E_NULL_DISPLAY_NAME).  Strings must not contain NUL.
+# raw_context is used unless flags has HAS_PROVIDER_CONTEXT, then provider_context_key is.
 FilterTuple = Tuple[
-    uuid.UUID, str, Optional[str], int, Optional[uuid.UUID], uuid.UUID, uuid.UUID,
+    uuid.UUID, str, Optional[str], int, Optional[uuid.UUID], uuid.UUID, Optional[uuid.UUID],
     ConditionValue, Sequence[ConditionTuple], int, Optional[uuid.UUID], int,
     Optional[uuid.UUID], Optional[bytes], int, Optional[int],
 ]
@@ -41,16 +44,43 @@ SublayerTuple = Tuple[uuid.UUID, str, Optional[str], int, Optional[uuid.UUID], O
 LayerTuple = Tuple[uuid.UUID, str, Optional[str], int, int, uuid.UUID, Tuple[Tuple[uuid.UUID, int, int], ...]]
 
 
+# SDK constants, read from include/wfp/abi.h.
+ACTION_BLOCK: int
+ACTION_PERMIT: int
+ACTION_CALLOUT_TERMINATING: int
+ACTION_CALLOUT_INSPECTION: int
+ACTION_CALLOUT_UNKNOWN: int
+ACTION_FLAG_CALLOUT: int
+ACTION_MASK_ANY: int                             # 0xFFFFFFFF: an enum template ignoring actions
+FILTER_FLAG_PERSISTENT: int
+FILTER_FLAG_BOOTTIME: int
+FILTER_FLAG_HAS_PROVIDER_CONTEXT: int
+FILTER_FLAG_CLEAR_ACTION_RIGHT: int
+FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED: int
+FILTER_FLAG_DISABLED: int
+FILTER_FLAG_INDEXED: int
+PROVIDER_FLAG_PERSISTENT: int
+PROVIDER_FLAG_DISABLED: int
+SUBLAYER_FLAG_PERSISTENT: int
+FILTER_ENUM_FULLY_CONTAINED: int
+FILTER_ENUM_OVERLAPPING: int
+FILTER_ENUM_FLAG_INCLUDE_BOOTTIME: int
+FILTER_ENUM_FLAG_INCLUDE_DISABLED: int
+INFINITE: int
+
+
 class CoreError(OSError):
     """A backend call failed: .code is the DWORD/HRESULT, .call names the call.
     For bulk adds .index is the failing filter's position (None if a transaction call failed)."""
     code: int
     call: str
     index: Optional[int]
+    def __init__(self, code: int, call: str, index: Optional[int] = None) -> None: ...
 
 
 class SimEngineHandle:
     """One embedded engine (wfp_sim_engine)."""
+    state_path: Optional[str]
     def __init__(self, state_path: Optional[str] = None) -> None: ...
     def stats(self) -> dict: ...                 # keys of wfp_sim_stats
     def restart(self) -> None: ...
@@ -60,10 +90,11 @@ class SimEngineHandle:
 class CoreSession:
     """An open engine handle on one backend."""
     backend_name: str                            # "sim" or "fwpuclnt"
+    sim_engine: Optional[SimEngineHandle]        # the engine given at open, if any
     def __init__(self, backend: str, sim_engine: Optional[SimEngineHandle], key: uuid.UUID,
                  name: str, description: Optional[str], dynamic: bool,
                  txn_timeout_ms: int) -> None: ...
-    def close(self) -> None: ...                 # idempotent
+    def close(self) -> None: ...                 # idempotent; RuntimeError while another thread is in a call
     @property
     def closed(self) -> bool: ...
 
@@ -79,7 +110,7 @@ class CoreSession:
     def add_sublayer(self, sublayer: SublayerTuple) -> None: ...
     def delete_sublayer(self, key: uuid.UUID) -> None: ...
     def get_sublayer(self, key: uuid.UUID) -> SublayerTuple: ...
-    def sublayers(self, provider_key: Optional[uuid.UUID]) -> list: ...
+    def sublayers(self, provider_key: Optional[uuid.UUID] = None) -> list: ...
 
     def add_filters(self, filters: Sequence[FilterTuple], own_transaction: bool) -> list:
         """All-or-nothing; returns the filter ids.  GIL released while C adds."""
@@ -87,9 +118,13 @@ class CoreSession:
     def delete_filter_by_key(self, key: uuid.UUID) -> None: ...
     def get_filter_by_id(self, filter_id: int) -> FilterTuple: ...
     def get_filter_by_key(self, key: uuid.UUID) -> FilterTuple: ...
-    def filters(self, provider_key: Optional[uuid.UUID], layer_key: Optional[uuid.UUID],
-                enum_type: int, flags: int, action_mask: int,
-                conditions: Sequence[ConditionTuple]) -> list: ...   # list[FilterTuple]
+    def filters(self, provider_key: Optional[uuid.UUID] = None,
+                layer_key: Optional[uuid.UUID] = None, enum_type: int = 0, flags: int = 0,
+                action_mask: int = 0xFFFFFFFF, conditions: Sequence[ConditionTuple] = (),
+                sublayer_key: Optional[uuid.UUID] = None,
+                action_type: Optional[int] = None) -> list:
+        """list[FilterTuple] matching an FWPM_FILTER_ENUM_TEMPLATE0 built from the first six
+        arguments; sublayer_key and action_type (exact match) are applied as pages are read."""
 
     def layers(self) -> list: ...                # list[LayerTuple]
 

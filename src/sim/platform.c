@@ -1,0 +1,593 @@
+/* OS glue for the embedded engine: pthreads/flock on POSIX, SRWLOCK/LockFileEx on Windows. */
+#ifndef _WIN32
+#define _DEFAULT_SOURCE 1 /* flock, fsync and clock_gettime under -std=c11 (glibc) */
+#define _DARWIN_C_SOURCE 1
+#endif
+
+#include "platform.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wfp/errors.h"
+
+/* Mixes clock, address and counter bits: the fallback when the OS has no entropy source. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
+static void weak_entropy(void *buf, size_t len)
+{
+    static uint64_t counter;
+    uint8_t *out = buf;
+    uint64_t seed = sim_monotonic_ms() ^ ((uint64_t)(uintptr_t)buf << 16) ^ (uint64_t)(uintptr_t)&counter;
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t word = mix64(seed + ++counter * 0x9e3779b97f4a7c15ull);
+        size_t n = len - i < 8 ? len - i : 8;
+        memcpy(out + i, &word, n);
+    }
+}
+
+#ifdef _WIN32
+/* ------------------------------------------------------------------------------------------ */
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0601 /* SRWLOCK, CONDITION_VARIABLE, GetTickCount64: Windows 7+ */
+#endif
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+
+struct sim_mutex {
+    SRWLOCK lock;
+};
+struct sim_cond {
+    CONDITION_VARIABLE cv;
+};
+struct sim_file_lock {
+    HANDLE handle;
+};
+
+sim_mutex *sim_mutex_create(void)
+{
+    sim_mutex *m = malloc(sizeof *m);
+    if (m != NULL)
+        InitializeSRWLock(&m->lock);
+    return m;
+}
+void sim_mutex_destroy(sim_mutex *m) { free(m); }
+void sim_mutex_lock(sim_mutex *m) { AcquireSRWLockExclusive(&m->lock); }
+void sim_mutex_unlock(sim_mutex *m) { ReleaseSRWLockExclusive(&m->lock); }
+
+sim_cond *sim_cond_create(void)
+{
+    sim_cond *c = malloc(sizeof *c);
+    if (c != NULL)
+        InitializeConditionVariable(&c->cv);
+    return c;
+}
+void sim_cond_destroy(sim_cond *c) { free(c); }
+void sim_cond_broadcast(sim_cond *c) { WakeAllConditionVariable(&c->cv); }
+
+int sim_cond_wait_until(sim_cond *c, sim_mutex *m, uint64_t deadline_ms)
+{
+    DWORD wait = INFINITE;
+    if (deadline_ms != UINT64_MAX) {
+        uint64_t now = sim_monotonic_ms();
+        if (now >= deadline_ms)
+            return 1;
+        uint64_t left = deadline_ms - now;
+        wait = left >= INFINITE ? INFINITE - 1 : (DWORD)left;
+    }
+    if (!SleepConditionVariableSRW(&c->cv, &m->lock, wait, 0))
+        return GetLastError() == ERROR_TIMEOUT ? (sim_monotonic_ms() >= deadline_ms) : 0;
+    return 0;
+}
+
+static SRWLOCK global_lock = SRWLOCK_INIT;
+void sim_global_lock(void) { AcquireSRWLockExclusive(&global_lock); }
+void sim_global_unlock(void) { ReleaseSRWLockExclusive(&global_lock); }
+
+uint64_t sim_monotonic_ms(void) { return (uint64_t)GetTickCount64(); }
+void sim_sleep_ms(uint32_t ms) { Sleep(ms); }
+
+void sim_entropy(void *buf, size_t len)
+{
+    weak_entropy(buf, len);
+    /* Fold in the process id and the high-resolution counter so two processes started in the
+       same millisecond still differ. */
+    LARGE_INTEGER qpc;
+    QueryPerformanceCounter(&qpc);
+    uint64_t extra = mix64((uint64_t)qpc.QuadPart ^ ((uint64_t)GetCurrentProcessId() << 32));
+    uint8_t *out = buf;
+    for (size_t i = 0; i < len; i++)
+        out[i] ^= (uint8_t)(extra >> (8 * (i % 8)));
+}
+
+/* Paths are UTF-8 in this API; Windows wants UTF-16. */
+static wchar_t *widen(const char *path, const wchar_t *suffix)
+{
+    int n = MultiByteToWideChar(CP_UTF8, 0, path, -1, NULL, 0);
+    if (n <= 0)
+        return NULL;
+    size_t extra = suffix != NULL ? wcslen(suffix) : 0;
+    wchar_t *w = malloc(((size_t)n + extra) * sizeof(wchar_t));
+    if (w == NULL)
+        return NULL;
+    MultiByteToWideChar(CP_UTF8, 0, path, -1, w, n);
+    if (suffix != NULL)
+        wcscat(w, suffix);
+    return w;
+}
+
+uint32_t sim_file_read(const char *path, uint8_t **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    wchar_t *w = widen(path, NULL);
+    if (w == NULL)
+        return WFPKIT_E_STATE_IO;
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        DWORD e = GetLastError();
+        return (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) ? WFP_ERROR_FILE_NOT_FOUND
+                                                                        : WFPKIT_E_STATE_IO;
+    }
+    LARGE_INTEGER size;
+    uint32_t status = WFPKIT_E_STATE_IO;
+    if (GetFileSizeEx(h, &size) && (uint64_t)size.QuadPart < (uint64_t)SIZE_MAX) {
+        size_t total = (size_t)size.QuadPart;
+        uint8_t *buf = malloc(total ? total : 1);
+        size_t got = 0;
+        while (buf != NULL && got < total) {
+            DWORD chunk = total - got > 0x40000000u ? 0x40000000u : (DWORD)(total - got);
+            DWORD n = 0;
+            if (!ReadFile(h, buf + got, chunk, &n, NULL) || n == 0)
+                break;
+            got += n;
+        }
+        if (buf != NULL && got == total) {
+            *data = buf;
+            *len = total;
+            status = WFP_OK;
+        } else {
+            free(buf);
+        }
+    }
+    CloseHandle(h);
+    return status;
+}
+
+uint32_t sim_file_read_prefix(const char *path, void *buf, size_t len, size_t *got)
+{
+    *got = 0;
+    wchar_t *w = widen(path, NULL);
+    if (w == NULL)
+        return WFPKIT_E_STATE_IO;
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        DWORD e = GetLastError();
+        return (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) ? WFP_ERROR_FILE_NOT_FOUND
+                                                                        : WFPKIT_E_STATE_IO;
+    }
+    DWORD n = 0;
+    BOOL ok = ReadFile(h, buf, (DWORD)len, &n, NULL);
+    CloseHandle(h);
+    if (!ok)
+        return WFPKIT_E_STATE_IO;
+    *got = n;
+    return WFP_OK;
+}
+
+uint32_t sim_file_replace(const char *path, const void *data, size_t len)
+{
+    wchar_t suffix[32];
+    swprintf(suffix, 32, L".tmp.%lu", (unsigned long)GetCurrentProcessId());
+    wchar_t *tmp = widen(path, suffix);
+    wchar_t *dst = widen(path, NULL);
+    uint32_t status = WFPKIT_E_STATE_IO;
+    if (tmp != NULL && dst != NULL) {
+        HANDLE h = CreateFileW(tmp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+        if (h != INVALID_HANDLE_VALUE) {
+            const uint8_t *p = data;
+            size_t done = 0;
+            int ok = 1;
+            while (ok && done < len) {
+                DWORD chunk = len - done > 0x40000000u ? 0x40000000u : (DWORD)(len - done);
+                DWORD n = 0;
+                ok = WriteFile(h, p + done, chunk, &n, NULL) && n > 0;
+                done += n;
+            }
+            ok = ok && FlushFileBuffers(h);
+            CloseHandle(h);
+            if (ok && MoveFileExW(tmp, dst, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+                status = WFP_OK;
+            else
+                DeleteFileW(tmp);
+        }
+    }
+    free(tmp);
+    free(dst);
+    return status;
+}
+
+uint32_t sim_file_lock_open(const char *path, sim_file_lock **lock)
+{
+    *lock = NULL;
+    wchar_t *w = widen(path, NULL);
+    if (w == NULL)
+        return WFPKIT_E_STATE_IO;
+    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return WFPKIT_E_STATE_IO;
+    sim_file_lock *l = malloc(sizeof *l);
+    if (l == NULL) {
+        CloseHandle(h);
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    }
+    l->handle = h;
+    *lock = l;
+    return WFP_OK;
+}
+
+void sim_file_lock_close(sim_file_lock *lock)
+{
+    if (lock == NULL)
+        return;
+    CloseHandle(lock->handle);
+    free(lock);
+}
+
+/* Windows byte-range locks are mandatory, so lock a byte far past the shared data. */
+#define LOCK_OFFSET_HIGH 0x7fffffffu
+
+int sim_file_lock_try(sim_file_lock *lock)
+{
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    ov.OffsetHigh = LOCK_OFFSET_HIGH;
+    if (LockFileEx(lock->handle, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov))
+        return 1;
+    return GetLastError() == ERROR_LOCK_VIOLATION ? 0 : -1;
+}
+
+void sim_file_lock_release(sim_file_lock *lock)
+{
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    ov.OffsetHigh = LOCK_OFFSET_HIGH;
+    UnlockFileEx(lock->handle, 0, 1, 0, &ov);
+}
+
+size_t sim_file_lock_read(sim_file_lock *lock, void *buf, size_t len)
+{
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    DWORD n = 0;
+    if (!ReadFile(lock->handle, buf, (DWORD)len, &n, &ov))
+        return 0;
+    return n;
+}
+
+int sim_file_lock_write(sim_file_lock *lock, const void *buf, size_t len)
+{
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    DWORD n = 0;
+    return WriteFile(lock->handle, buf, (DWORD)len, &n, &ov) && n == len ? 0 : -1;
+}
+
+#else
+/* ------------------------------------------------------------------------------------------ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sim_mutex {
+    pthread_mutex_t mutex;
+};
+struct sim_cond {
+    pthread_cond_t cond;
+};
+struct sim_file_lock {
+    int fd;
+};
+
+sim_mutex *sim_mutex_create(void)
+{
+    sim_mutex *m = malloc(sizeof *m);
+    if (m != NULL && pthread_mutex_init(&m->mutex, NULL) != 0) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+void sim_mutex_destroy(sim_mutex *m)
+{
+    if (m == NULL)
+        return;
+    pthread_mutex_destroy(&m->mutex);
+    free(m);
+}
+
+void sim_mutex_lock(sim_mutex *m) { pthread_mutex_lock(&m->mutex); }
+void sim_mutex_unlock(sim_mutex *m) { pthread_mutex_unlock(&m->mutex); }
+
+#if defined(__APPLE__)
+#define SIM_COND_CLOCK CLOCK_REALTIME /* macOS has no pthread_condattr_setclock */
+#else
+#define SIM_COND_CLOCK CLOCK_MONOTONIC
+#endif
+
+sim_cond *sim_cond_create(void)
+{
+    sim_cond *c = malloc(sizeof *c);
+    if (c == NULL)
+        return NULL;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+#if !defined(__APPLE__)
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+#endif
+    int rc = pthread_cond_init(&c->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sim_cond_destroy(sim_cond *c)
+{
+    if (c == NULL)
+        return;
+    pthread_cond_destroy(&c->cond);
+    free(c);
+}
+
+void sim_cond_broadcast(sim_cond *c) { pthread_cond_broadcast(&c->cond); }
+
+int sim_cond_wait_until(sim_cond *c, sim_mutex *m, uint64_t deadline_ms)
+{
+    if (deadline_ms == UINT64_MAX) {
+        pthread_cond_wait(&c->cond, &m->mutex);
+        return 0;
+    }
+    uint64_t now = sim_monotonic_ms();
+    if (now >= deadline_ms)
+        return 1;
+    struct timespec ts;
+    clock_gettime(SIM_COND_CLOCK, &ts);
+    uint64_t left = deadline_ms - now;
+    ts.tv_sec += (time_t)(left / 1000);
+    ts.tv_nsec += (long)(left % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec += 1;
+        ts.tv_nsec -= 1000000000L;
+    }
+    int rc = pthread_cond_timedwait(&c->cond, &m->mutex, &ts);
+    return rc == ETIMEDOUT && sim_monotonic_ms() >= deadline_ms;
+}
+
+static pthread_mutex_t global_mutex = PTHREAD_MUTEX_INITIALIZER;
+void sim_global_lock(void) { pthread_mutex_lock(&global_mutex); }
+void sim_global_unlock(void) { pthread_mutex_unlock(&global_mutex); }
+
+uint64_t sim_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void sim_sleep_ms(uint32_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+void sim_entropy(void *buf, size_t len)
+{
+    weak_entropy(buf, len);
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    uint8_t extra[64];
+    size_t want = len < sizeof extra ? len : sizeof extra;
+    ssize_t n = read(fd, extra, want);
+    close(fd);
+    uint8_t *out = buf;
+    for (ssize_t i = 0; i < n; i++)
+        out[i] ^= extra[i];
+}
+
+static uint32_t open_error(void)
+{
+    return (errno == ENOENT || errno == ENOTDIR) ? WFP_ERROR_FILE_NOT_FOUND : WFPKIT_E_STATE_IO;
+}
+
+uint32_t sim_file_read(const char *path, uint8_t **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return open_error();
+    struct stat st;
+    uint32_t status = WFPKIT_E_STATE_IO;
+    if (fstat(fd, &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < (uint64_t)SIZE_MAX) {
+        size_t total = (size_t)st.st_size;
+        uint8_t *buf = malloc(total ? total : 1);
+        size_t got = 0;
+        while (buf != NULL && got < total) {
+            ssize_t n = read(fd, buf + got, total - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        if (buf != NULL && got == total) {
+            *data = buf;
+            *len = total;
+            status = WFP_OK;
+        } else {
+            free(buf);
+        }
+    }
+    close(fd);
+    return status;
+}
+
+uint32_t sim_file_read_prefix(const char *path, void *buf, size_t len, size_t *got)
+{
+    *got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return open_error();
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = read(fd, (uint8_t *)buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    close(fd);
+    *got = done;
+    return WFP_OK;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void sync_parent_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    if (slash == NULL) {
+        dir = malloc(2);
+        if (dir != NULL)
+            strcpy(dir, ".");
+    } else {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        dir = malloc(n + 1);
+        if (dir != NULL) {
+            memcpy(dir, path, n);
+            dir[n] = '\0';
+        }
+    }
+    if (dir == NULL)
+        return;
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    free(dir);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+uint32_t sim_file_replace(const char *path, const void *data, size_t len)
+{
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (tmp == NULL)
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    uint32_t status = WFPKIT_E_STATE_IO;
+    if (fd >= 0) {
+        /* An existing tmp file may carry a wider mode: the umask-independent 0600 is the point. */
+        int ok = fchmod(fd, 0600) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
+        ok = close(fd) == 0 && ok;
+        if (ok && rename(tmp, path) == 0) {
+            sync_parent_directory(path);
+            status = WFP_OK;
+        } else {
+            unlink(tmp);
+        }
+    }
+    free(tmp);
+    return status;
+}
+
+uint32_t sim_file_lock_open(const char *path, sim_file_lock **lock)
+{
+    *lock = NULL;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return WFPKIT_E_STATE_IO;
+    sim_file_lock *l = malloc(sizeof *l);
+    if (l == NULL) {
+        close(fd);
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    }
+    l->fd = fd;
+    *lock = l;
+    return WFP_OK;
+}
+
+void sim_file_lock_close(sim_file_lock *lock)
+{
+    if (lock == NULL)
+        return;
+    close(lock->fd);
+    free(lock);
+}
+
+int sim_file_lock_try(sim_file_lock *lock)
+{
+    for (;;) {
+        if (flock(lock->fd, LOCK_EX | LOCK_NB) == 0)
+            return 1;
+        if (errno == EINTR)
+            continue;
+        return errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
+void sim_file_lock_release(sim_file_lock *lock) { flock(lock->fd, LOCK_UN); }
+
+size_t sim_file_lock_read(sim_file_lock *lock, void *buf, size_t len)
+{
+    ssize_t n = pread(lock->fd, buf, len, 0);
+    return n > 0 ? (size_t)n : 0;
+}
+
+int sim_file_lock_write(sim_file_lock *lock, const void *buf, size_t len)
+{
+    return pwrite(lock->fd, buf, len, 0) == (ssize_t)len ? 0 : -1;
+}
+
+#endif

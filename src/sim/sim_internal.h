@@ -1,0 +1,358 @@
+/*
+ * Internal data model of the embedded engine.
+ *
+ * Cost model (sized for a million filters):
+ *  - every object is one allocation: the struct, then its strings, blobs and (for filters)
+ *    the conditions in a compact 16-byte form with variable-size payloads after them;
+ *  - filters are indexed by id and by key in open-addressing hash maps (O(1) expected);
+ *  - every layer keeps, per sublayer that has filters there, an AVL tree ordered by
+ *    (effective weight desc, filter id asc) - the arbitration order classify() walks - and a
+ *    list of its filters in id order for unsorted enumeration;
+ *  - objects are reference counted so that enumeration snapshots and the undo log keep deleted
+ *    objects readable without copying them.
+ *
+ * Locking: one mutex per engine guards all of this; the "transaction lock" of WFP is a logical
+ * reader/writer lock on top of it (engine.c).
+ */
+#ifndef WFP_SIM_INTERNAL_H
+#define WFP_SIM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform.h"
+#include "wfp/core.h"
+#include "wfp/ids.h"
+#include "wfp/sim.h"
+
+/* ---- generic open-addressing hash map of object pointers ---------------------------------- */
+
+typedef struct sim_map {
+    void **slots;
+    size_t mask; /* capacity - 1 (capacity is a power of two) or 0 before the first insert */
+    size_t count;
+    uint64_t (*hash_of)(const void *obj);
+} sim_map;
+
+void sim_map_init(sim_map *map, uint64_t (*hash_of)(const void *obj));
+void sim_map_free(sim_map *map);
+/* 0 or -1 when out of memory. */
+int sim_map_insert(sim_map *map, void *obj);
+/* Removes exactly this object pointer (which must be present). */
+void sim_map_remove(sim_map *map, const void *obj);
+/* Walk the slots that match a hash: *cursor starts at 0; returns NULL when done. */
+void *sim_map_probe(const sim_map *map, uint64_t hash, size_t *cursor);
+size_t sim_map_bytes(const sim_map *map);
+
+uint64_t sim_hash_guid(const wfp_guid *g);
+uint64_t sim_hash_u64(uint64_t x);
+
+/* ---- objects ------------------------------------------------------------------------------- */
+
+typedef enum sim_lifetime {
+    SIM_LIFETIME_BUILTIN = 0,
+    SIM_LIFETIME_PERSISTENT = 1,
+    SIM_LIFETIME_STATIC = 2,
+    SIM_LIFETIME_DYNAMIC = 3
+} sim_lifetime;
+
+typedef struct sim_object {
+    uint32_t refs;   /* memory references: indexes, snapshots, undo log, referring objects */
+    uint32_t users;  /* live objects that refer to this one (FWP_E_IN_USE) */
+    uint32_t owner;  /* session serial of a dynamic object, else 0 */
+    uint8_t lifetime;
+    uint8_t linked;  /* currently visible in the engine */
+    uint8_t kind;    /* SIM_KIND_* */
+    uint8_t reserved;
+} sim_object;
+
+enum { SIM_KIND_PROVIDER = 1, SIM_KIND_SUBLAYER = 2, SIM_KIND_FILTER = 3 };
+
+typedef struct sim_provider {
+    sim_object obj;
+    wfp_guid key;
+    uint64_t seq; /* insertion order: enumeration order */
+    uint32_t flags;
+    uint32_t data_size;
+    wfp_wchar *name;
+    wfp_wchar *description;
+    wfp_wchar *service_name;
+    uint8_t *data;
+} sim_provider;
+
+typedef struct sim_sublayer {
+    sim_object obj;
+    wfp_guid key;
+    uint64_t seq; /* tie-break between equal weights: built-ins first, then insertion order */
+    struct sim_provider *provider;
+    uint32_t flags;
+    uint32_t data_size;
+    uint16_t weight;
+    wfp_wchar *name;
+    wfp_wchar *description;
+    uint8_t *data;
+} sim_sublayer;
+
+/*
+ * A condition value in 16 bytes.  Scalars live in bits (integers zero/sign-extended, FLOAT/DOUBLE
+ * as their IEEE bits, V4_ADDR_MASK as addr << 32 | mask).  Everything else lives after the
+ * conditions in the filter's own allocation: bits = len << 32 | offset-from-filter-start.
+ * A RANGE payload is two sim_values (low, high) followed by their own payloads.
+ */
+typedef struct sim_value {
+    uint32_t type;
+    uint32_t reserved;
+    uint64_t bits;
+} sim_value;
+
+typedef struct sim_cond {
+    uint32_t type;        /* condition value type */
+    uint16_t field;       /* index into the layer's field table */
+    uint8_t match;        /* FWP_MATCH_TYPE */
+    uint8_t reserved;
+    uint64_t bits;        /* as in sim_value */
+} sim_cond;
+
+typedef struct sim_filter {
+    sim_object obj;
+    struct sim_filter *left, *right;          /* AVL tree of its (layer, sublayer) slot */
+    struct sim_filter *prev, *next;           /* its layer's id-ordered list */
+    sim_sublayer *sublayer;
+    sim_provider *provider;                   /* NULL when none */
+    uint64_t id;
+    uint64_t effective_weight;
+    wfp_guid key;
+    wfp_guid action_key;                      /* filterType or calloutKey */
+    uint8_t context[16];                      /* rawContext (8 bytes) or providerContextKey */
+    uint32_t flags;
+    uint32_t action_type;
+    uint32_t num_conditions;
+    uint32_t name_off;                        /* offsets from the filter's start; 0 = none */
+    uint32_t description_off;
+    uint32_t data_off;
+    uint32_t data_size;
+    uint32_t alloc_size;
+    uint16_t layer;                           /* index into wfp_layer_table */
+    uint8_t weight_type;                      /* WFP_EMPTY, WFP_UINT8 or WFP_UINT64 */
+    uint8_t height;                           /* AVL height */
+    sim_cond conditions[];
+} sim_filter;
+
+static inline const uint8_t *sim_filter_bytes(const sim_filter *f) { return (const uint8_t *)f; }
+
+/* Payload of an out-of-line value or condition. */
+static inline const uint8_t *sim_payload(const sim_filter *f, uint64_t bits, uint32_t *len)
+{
+    *len = (uint32_t)(bits >> 32);
+    return sim_filter_bytes(f) + (uint32_t)bits;
+}
+int sim_type_is_inline(uint32_t type);
+
+/* ---- per-layer arbitration structures -------------------------------------------------------- */
+
+typedef struct sim_slot {
+    sim_sublayer *sublayer;
+    sim_filter *root; /* AVL: effective weight desc, id asc */
+    size_t count;
+} sim_slot;
+
+typedef struct sim_layer_state {
+    sim_slot *slots;  /* ordered like arbitration: sublayer weight desc, then sublayer seq */
+    size_t num_slots;
+    size_t cap_slots;
+    sim_filter *first, *last; /* every filter of the layer, by id */
+    size_t count;
+} sim_layer_state;
+
+/* ---- transactions ---------------------------------------------------------------------------- */
+
+typedef enum sim_undo_kind {
+    SIM_UNDO_ADDED = 1,   /* undo: unlink */
+    SIM_UNDO_DELETED = 2  /* undo: relink */
+} sim_undo_kind;
+
+typedef struct sim_undo {
+    sim_object *obj;
+    uint32_t kind;
+} sim_undo;
+
+typedef struct sim_undo_log {
+    sim_undo *entries;
+    size_t count;
+    size_t cap;
+    int durable_change; /* a persistent or static object changed: the state file must be saved */
+} sim_undo_log;
+
+enum { SIM_TXN_NONE = 0, SIM_TXN_READ = 1, SIM_TXN_WRITE = 2 };
+
+/* ---- sessions and enumeration ---------------------------------------------------------------- */
+
+typedef struct sim_enum sim_enum;
+typedef struct sim_session sim_session;
+
+struct sim_session {
+    struct sim_engine_state *engine;
+    sim_session *next_in_engine;
+    wfp_guid key;
+    wfp_wchar *name;
+    wfp_wchar *description;
+    uint32_t serial;
+    uint32_t flags;
+    uint32_t timeout_ms;  /* UINT32_MAX = infinite */
+    int dynamic;
+    int txn;              /* SIM_TXN_* of its explicit transaction */
+    int closing;
+    uint32_t busy;        /* calls in progress on this handle */
+    size_t owned;         /* dynamic objects it owns */
+    sim_undo_log undo;
+    sim_enum *enums;
+};
+
+enum { SIM_ENUM_FILTER = 1, SIM_ENUM_PROVIDER, SIM_ENUM_SUBLAYER, SIM_ENUM_LAYER, SIM_ENUM_NET_EVENT };
+
+struct sim_enum {
+    sim_enum *next;
+    sim_session *session;
+    int kind;
+    sim_object **items; /* referenced objects (filters, providers, sublayers) */
+    size_t count;
+    size_t pos;
+};
+
+/* ---- the engine ------------------------------------------------------------------------------ */
+
+typedef struct sim_persist_state {
+    char *path;
+    char *lock_path;
+    sim_file_lock *lock;
+    int lock_held;
+    uint64_t generation; /* of the file content this engine last loaded or wrote */
+} sim_persist_state;
+
+struct sim_engine_state {
+    sim_mutex *mutex;
+    sim_cond *changed;         /* transaction lock released, session closed */
+    uint32_t refs;             /* creator + open sessions */
+    int is_default;
+
+    /* the logical transaction lock */
+    sim_session *writer;
+    uint32_t readers;
+
+    sim_session *sessions;
+    uint32_t next_session_serial;
+
+    sim_map providers_by_key;
+    sim_map sublayers_by_key;
+    sim_map filters_by_key;
+    sim_map filters_by_id;
+    sim_layer_state *layers;   /* wfp_layer_count entries */
+    size_t num_providers;      /* linked, including built-ins */
+    size_t num_sublayers;
+    size_t num_filters;
+    uint64_t next_filter_id;
+    uint64_t next_seq;
+    size_t object_bytes;       /* bytes of live object allocations */
+
+    uint64_t rng[2];           /* GUID generator state */
+
+    uint32_t inject_nth;       /* filter adds left before the injected failure; 0 = none */
+    uint32_t inject_code;
+
+    sim_persist_state persist;
+};
+
+typedef struct sim_engine_state sim_engine;
+
+/* Built-in sublayer weights (no documented values exist). */
+uint16_t sim_builtin_sublayer_weight(const wfp_guid *key);
+/* Built-in provider contexts a filter may name with FWPM_FILTER_FLAG_HAS_PROVIDER_CONTEXT. */
+int sim_is_builtin_provider_context(const wfp_guid *key);
+int sim_is_builtin_callout(const wfp_guid *key);
+
+/* engine.c */
+void sim_generate_guid(sim_engine *e, wfp_guid *out);
+void *sim_alloc_object(sim_engine *e, size_t size);
+void sim_object_ref(sim_object *o);
+void sim_object_unref(sim_engine *e, sim_object *o);
+uint32_t sim_undo_push(sim_undo_log *log, sim_object *obj, uint32_t kind);
+
+/* objects.c: linking, lookups and the management calls */
+sim_provider *sim_provider_find(sim_engine *e, const wfp_guid *key);
+sim_sublayer *sim_sublayer_find(sim_engine *e, const wfp_guid *key);
+sim_filter *sim_filter_find_key(sim_engine *e, const wfp_guid *key);
+sim_filter *sim_filter_find_id(sim_engine *e, uint64_t id);
+uint32_t sim_link(sim_engine *e, sim_object *o);
+void sim_unlink(sim_engine *e, sim_object *o);
+void sim_object_free(sim_engine *e, sim_object *o);
+uint32_t sim_install_builtins(sim_engine *e);
+int sim_sublayer_order(const sim_sublayer *a, const sim_sublayer *b);
+
+typedef struct sim_add_context {
+    sim_engine *engine;
+    sim_session *session;     /* NULL while loading the state file */
+    int loading;
+    sim_lifetime lifetime;
+    uint32_t owner;
+    uint64_t forced_id;       /* loading: keep the stored id */
+    uint64_t forced_seq;
+} sim_add_context;
+
+uint32_t sim_provider_create(const sim_add_context *ctx, const wfp_provider0 *p, sim_provider **out);
+uint32_t sim_sublayer_create(const sim_add_context *ctx, const wfp_sublayer0 *s, sim_sublayer **out);
+uint32_t sim_filter_create(const sim_add_context *ctx, const wfp_filter0 *f, sim_filter **out);
+
+/* Condition validation shared by filters and enumeration templates (validate.c). */
+typedef enum sim_condition_use { SIM_CONDITIONS_FILTER, SIM_CONDITIONS_TEMPLATE } sim_condition_use;
+uint32_t sim_check_conditions_null(const wfp_filter_condition0 *conds, uint32_t n);
+uint32_t sim_check_conditions_exist(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
+                                    uint32_t n);
+uint32_t sim_check_conditions_types(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
+                                    uint32_t n, sim_condition_use use);
+
+/* Compact encoding of condition values (value.c). */
+size_t sim_encoded_payload_size(const wfp_condition_value0 *v);
+/* Writes v's inline bits or payload at base + *offset (advancing it); returns the bits. */
+uint64_t sim_encode_value(uint8_t *base, size_t *offset, const wfp_condition_value0 *v);
+void sim_value_from_fwp(const wfp_value0 *src, wfp_condition_value0 *dst);
+int sim_compare_values(const sim_filter *fa, uint32_t type, uint64_t a, const sim_filter *fb,
+                       uint64_t b);
+int sim_value_less_equal(const wfp_value0 *low, const wfp_value0 *high);
+uint32_t sim_type_bits(uint32_t type);
+
+/* weight.c */
+uint64_t sim_auto_weight(const sim_filter *f);
+
+/* tree.c: per-slot AVL */
+void sim_tree_insert(sim_filter **root, sim_filter *f);
+void sim_tree_remove(sim_filter **root, sim_filter *f);
+/* In-order walk (arbitration order); stops when visit returns nonzero. */
+int sim_tree_walk(sim_filter *root, int (*visit)(sim_filter *f, void *arg), void *arg);
+
+/* marshal.c: one-block results freed by free_memory */
+uint32_t sim_out_filter(const sim_filter *f, wfp_filter0 **out);
+uint32_t sim_out_provider(const sim_provider *p, wfp_provider0 **out);
+uint32_t sim_out_sublayer(const sim_sublayer *s, wfp_sublayer0 **out);
+uint32_t sim_out_layer(size_t layer_index, wfp_layer0 **out);
+uint32_t sim_out_page(int kind, sim_object *const *items, size_t n, void ***out);
+uint32_t sim_out_layer_page(size_t first, size_t n, void ***out);
+
+/* filter_enum.c */
+uint32_t sim_filter_snapshot(sim_engine *e, const wfp_filter_enum_template0 *tmpl, sim_enum *en);
+/* Template vs. filter relation, exposed for classify. */
+
+/* persist.c */
+uint32_t sim_persist_open(sim_engine *e, const char *path);
+void sim_persist_close(sim_engine *e);
+/* Takes the inter-process lock (waiting until deadline) and reloads the file if another process
+   changed it.  The caller holds the engine mutex; it is released while waiting. */
+uint32_t sim_persist_begin_write(sim_engine *e, uint64_t deadline_ms);
+/* Saves (when durable_change) and releases the inter-process lock. */
+uint32_t sim_persist_end_write(sim_engine *e, int save);
+uint32_t sim_persist_refresh(sim_engine *e);
+void sim_drop_objects(sim_engine *e, int (*drop)(const sim_object *o, void *arg), void *arg);
+
+/* appid.c */
+uint32_t WFP_CALL sim_get_app_id_from_file_name(const wfp_wchar *file_name, wfp_byte_blob **app_id);
+
+#endif /* WFP_SIM_INTERNAL_H */

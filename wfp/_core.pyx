@@ -1,0 +1,1037 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The compiled binding: the only door from Python into the C core (see _core.pyi).
+
+Two directions, named as in the design:
+
+* compose: plain Python tuples -> mirror structs, written in one pass into one wfp_arena per call,
+  followed by one call into C (with the GIL released, since any engine call may wait for
+  another session's transaction);
+* parse: mirror structs returned by the backend -> plain Python tuples.  GUIDs are interned per
+  call by their 16 bytes, so an enumeration builds one uuid.UUID per distinct GUID, not per field.
+
+GUIDs map to uuid.UUID with the bytes_le convention (Data1..Data3 little-endian in memory):
+Data1 is the UUID's first 32 bits, Data2 and Data3 the next 16 each, Data4 the last 64 in order.
+"""
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.long cimport PyLong_AsUnsignedLongLongMask
+from cpython.unicode cimport PyUnicode_DecodeUTF16
+from libc.stdint cimport (
+    uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t, SIZE_MAX,
+)
+from libc.string cimport memcpy, memset
+
+from wfp.includes.abi cimport *
+from wfp.includes.core cimport *
+from wfp.includes.errors cimport (
+    wfp_error_name, wfp_error_message, WFPKIT_E_SESSION_CLOSED, WFPKIT_E_UNSUPPORTED,
+)
+from wfp.includes.sim cimport *
+
+import os
+import uuid as _uuid_module
+
+_UUID = _uuid_module.UUID
+_SAFE_UNKNOWN = _uuid_module.SafeUUID.unknown
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+
+# The SDK constants the Python layer needs, read from abi.h so they have one source.
+ACTION_BLOCK = WFP_ACTION_BLOCK
+ACTION_PERMIT = WFP_ACTION_PERMIT
+ACTION_CALLOUT_TERMINATING = WFP_ACTION_CALLOUT_TERMINATING
+ACTION_CALLOUT_INSPECTION = WFP_ACTION_CALLOUT_INSPECTION
+ACTION_CALLOUT_UNKNOWN = WFP_ACTION_CALLOUT_UNKNOWN
+ACTION_FLAG_CALLOUT = WFP_ACTION_FLAG_CALLOUT
+FILTER_FLAG_PERSISTENT = WFP_FILTER_FLAG_PERSISTENT
+FILTER_FLAG_BOOTTIME = WFP_FILTER_FLAG_BOOTTIME
+FILTER_FLAG_HAS_PROVIDER_CONTEXT = WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT
+FILTER_FLAG_CLEAR_ACTION_RIGHT = WFP_FILTER_FLAG_CLEAR_ACTION_RIGHT
+FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED = WFP_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED
+FILTER_FLAG_DISABLED = WFP_FILTER_FLAG_DISABLED
+FILTER_FLAG_INDEXED = WFP_FILTER_FLAG_INDEXED
+PROVIDER_FLAG_PERSISTENT = WFP_PROVIDER_FLAG_PERSISTENT
+PROVIDER_FLAG_DISABLED = WFP_PROVIDER_FLAG_DISABLED
+SUBLAYER_FLAG_PERSISTENT = WFP_SUBLAYER_FLAG_PERSISTENT
+FILTER_ENUM_FULLY_CONTAINED = WFP_FILTER_ENUM_FULLY_CONTAINED
+FILTER_ENUM_OVERLAPPING = WFP_FILTER_ENUM_OVERLAPPING
+FILTER_ENUM_FLAG_INCLUDE_BOOTTIME = WFP_FILTER_ENUM_FLAG_INCLUDE_BOOTTIME
+FILTER_ENUM_FLAG_INCLUDE_DISABLED = WFP_FILTER_ENUM_FLAG_INCLUDE_DISABLED
+ACTION_MASK_ANY = 0xFFFFFFFF
+INFINITE = WFP_INFINITE
+
+
+class CoreError(OSError):
+    """A backend call failed: .code is the DWORD/HRESULT, .call names the call.
+    For bulk adds .index is the failing filter's position (None if a transaction call failed)."""
+
+    def __init__(self, code, call, index=None):
+        self.code = code
+        self.call = call
+        self.index = index
+        name = error_name(code) or f"0x{code:08X}"
+        where = f"{call} (filter {index})" if index is not None else call
+        super().__init__(f"{where}: {name}: {error_message(code) or 'unknown error'}")
+
+    def __reduce__(self):
+        return (type(self), (self.code, self.call, self.index))
+
+
+def error_name(code):
+    """The SDK name of a result code ("FWP_E_ALREADY_EXISTS"), or None when unknown."""
+    cdef const char *name = wfp_error_name(<uint32_t>code)
+    return None if name == NULL else name.decode("ascii")
+
+
+def error_message(code):
+    """The message text of a result code, or None when unknown."""
+    cdef const char *message = wfp_error_message(<uint32_t>code)
+    return None if message == NULL else message.decode("ascii")
+
+
+def sim_available():
+    """The embedded engine is compiled into every build."""
+    return wfp_sim_backend() != NULL
+
+
+def win_available():
+    """(loaded, status): whether fwpuclnt.dll's table could be built, and why not."""
+    cdef uint32_t status = 0
+    cdef const wfp_backend *table = wfp_win_backend(&status)
+    return (table != NULL, 0 if table != NULL else status)
+
+
+cdef const wfp_backend *backend_by_name(str name) except NULL:
+    cdef uint32_t status = WFPKIT_E_UNSUPPORTED
+    cdef const wfp_backend *table = NULL
+    if name == "sim":
+        table = wfp_sim_backend()
+    elif name == "fwpuclnt":
+        table = wfp_win_backend(&status)
+    else:
+        raise ValueError(f"unknown backend {name!r} (expected 'sim' or 'fwpuclnt')")
+    if table == NULL:
+        raise CoreError(status, "wfp_win_backend")
+    return table
+
+
+# ------------------------------------------------------------------------------------------------
+# compose: Python -> mirror structs in an arena
+# ------------------------------------------------------------------------------------------------
+
+cdef void *arena_alloc(wfp_arena *arena, size_t size) except NULL:
+    cdef void *p = wfp_arena_alloc(arena, size if size else 1)
+    if p == NULL:
+        raise MemoryError()
+    return p
+
+
+cdef int compose_guid(object key, wfp_guid *guid) except -1:
+    if not isinstance(key, _UUID):
+        raise TypeError(f"expected uuid.UUID, got {type(key).__name__}")
+    value = key.int
+    cdef uint64_t high = PyLong_AsUnsignedLongLongMask(value >> 64)
+    cdef uint64_t low = PyLong_AsUnsignedLongLongMask(value)
+    cdef int i
+    guid.Data1 = <uint32_t>(high >> 32)
+    guid.Data2 = <uint16_t>(high >> 16)
+    guid.Data3 = <uint16_t>high
+    for i in range(8):
+        guid.Data4[i] = <uint8_t>(low >> (56 - 8 * i))
+    return 0
+
+
+cdef int compose_optional_guid(wfp_arena *arena, object key, wfp_guid **out) except -1:
+    if key is None:
+        out[0] = NULL
+        return 0
+    out[0] = <wfp_guid *>arena_alloc(arena, sizeof(wfp_guid))
+    return compose_guid(key, out[0])
+
+
+cdef int compose_str(wfp_arena *arena, object text, wfp_wchar **out) except -1:
+    """UTF-16LE with a NUL terminator; None becomes a NULL pointer."""
+    if text is None:
+        out[0] = NULL
+        return 0
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
+    if "\0" in text:
+        raise ValueError(f"string contains an embedded NUL: {text!r}")
+    encoded = (<str>text).encode("utf-16-le", "surrogatepass")
+    cdef Py_ssize_t size = len(encoded)
+    cdef char *p = <char *>arena_alloc(arena, <size_t>size + sizeof(wfp_wchar))
+    memcpy(p, <const char *>encoded, size)  # the arena zeroes, so the terminator is there
+    out[0] = <wfp_wchar *>p
+    return 0
+
+
+cdef uint8_t *compose_bytes(wfp_arena *arena, object data, Py_ssize_t expected_size) except NULL:
+    if not isinstance(data, bytes):
+        raise TypeError(f"expected bytes, got {type(data).__name__}")
+    cdef Py_ssize_t size = len(data)
+    if expected_size >= 0 and size != expected_size:
+        raise ValueError(f"expected {expected_size} bytes, got {size}")
+    cdef uint8_t *p = <uint8_t *>arena_alloc(arena, <size_t>size)
+    memcpy(p, <const char *>data, size)
+    return p
+
+
+cdef int compose_blob_into(wfp_arena *arena, object data, wfp_byte_blob *blob) except -1:
+    if data is None:
+        blob.size = 0
+        blob.data = NULL
+        return 0
+    blob.data = compose_bytes(arena, data, -1)
+    blob.size = <uint32_t>len(data)
+    return 0
+
+
+cdef wfp_byte_blob *compose_blob(wfp_arena *arena, object data) except NULL:
+    cdef wfp_byte_blob *blob = <wfp_byte_blob *>arena_alloc(arena, sizeof(wfp_byte_blob))
+    compose_blob_into(arena, data, blob)
+    return blob
+
+
+cdef wfp_sid *compose_sid(wfp_arena *arena, object data) except NULL:
+    if not isinstance(data, bytes) or len(data) < 8:
+        raise ValueError("a SID is at least 8 bytes")
+    cdef const uint8_t *raw = <const uint8_t *><const char *>data
+    cdef Py_ssize_t expected = 8 + 4 * <Py_ssize_t>raw[1]
+    if len(data) != expected:
+        raise ValueError(f"SID with {raw[1]} sub-authorities must be {expected} bytes, got {len(data)}")
+    return <wfp_sid *>compose_bytes(arena, data, expected)
+
+
+cdef int compose_value(wfp_arena *arena, object value, uint32_t *type_out, void *storage,
+                       bint condition) except -1:
+    """Write an FWP_VALUE0 / FWP_CONDITION_VALUE0 given as (data_type, payload).
+
+    storage is the address of the value's union; condition admits the condition-only types.
+    """
+    data_type, payload = value
+    cdef uint32_t dt = data_type
+    cdef uint64_t *u64
+    cdef int64_t *i64
+    cdef double *f64
+    cdef wfp_v4_addr_and_mask *v4
+    cdef wfp_v6_addr_and_mask *v6
+    cdef wfp_range0 *range_value
+    type_out[0] = dt
+    if dt == WFP_EMPTY:
+        if payload is not None:
+            raise ValueError("an EMPTY value carries no payload")
+    elif dt == WFP_UINT8:
+        (<uint8_t *>storage)[0] = payload
+    elif dt == WFP_UINT16:
+        (<uint16_t *>storage)[0] = payload
+    elif dt == WFP_UINT32:
+        (<uint32_t *>storage)[0] = payload
+    elif dt == WFP_UINT64:
+        u64 = <uint64_t *>arena_alloc(arena, sizeof(uint64_t))
+        u64[0] = payload
+        (<uint64_t **>storage)[0] = u64
+    elif dt == WFP_INT8:
+        (<int8_t *>storage)[0] = payload
+    elif dt == WFP_INT16:
+        (<int16_t *>storage)[0] = payload
+    elif dt == WFP_INT32:
+        (<int32_t *>storage)[0] = payload
+    elif dt == WFP_INT64:
+        i64 = <int64_t *>arena_alloc(arena, sizeof(int64_t))
+        i64[0] = payload
+        (<int64_t **>storage)[0] = i64
+    elif dt == WFP_FLOAT:
+        (<float *>storage)[0] = payload
+    elif dt == WFP_DOUBLE:
+        f64 = <double *>arena_alloc(arena, sizeof(double))
+        f64[0] = payload
+        (<double **>storage)[0] = f64
+    elif dt == WFP_BYTE_ARRAY16_TYPE:
+        (<uint8_t **>storage)[0] = compose_bytes(arena, payload, 16)
+    elif dt == WFP_BYTE_ARRAY6_TYPE:
+        (<uint8_t **>storage)[0] = compose_bytes(arena, payload, 6)
+    elif (dt == WFP_BYTE_BLOB_TYPE or dt == WFP_SECURITY_DESCRIPTOR_TYPE
+          or dt == WFP_TOKEN_ACCESS_INFORMATION_TYPE):
+        (<wfp_byte_blob **>storage)[0] = compose_blob(arena, payload)
+    elif dt == WFP_SID:
+        (<wfp_sid **>storage)[0] = compose_sid(arena, payload)
+    elif dt == WFP_UNICODE_STRING_TYPE:
+        if payload is None:
+            raise TypeError("a UNICODE_STRING value needs a str")
+        compose_str(arena, payload, <wfp_wchar **>storage)
+    elif condition and dt == WFP_V4_ADDR_MASK:
+        v4 = <wfp_v4_addr_and_mask *>arena_alloc(arena, sizeof(wfp_v4_addr_and_mask))
+        v4.addr, v4.mask = payload
+        (<wfp_v4_addr_and_mask **>storage)[0] = v4
+    elif condition and dt == WFP_V6_ADDR_MASK:
+        v6 = <wfp_v6_addr_and_mask *>arena_alloc(arena, sizeof(wfp_v6_addr_and_mask))
+        address, prefix_length = payload
+        memcpy(v6.addr, compose_bytes(arena, address, 16), 16)
+        v6.prefixLength = prefix_length
+        (<wfp_v6_addr_and_mask **>storage)[0] = v6
+    elif condition and dt == WFP_RANGE_TYPE:
+        range_value = <wfp_range0 *>arena_alloc(arena, sizeof(wfp_range0))
+        low, high = payload
+        compose_value(arena, low, &range_value.valueLow.type, &range_value.valueLow.uint8, False)
+        compose_value(arena, high, &range_value.valueHigh.type, &range_value.valueHigh.uint8, False)
+        (<wfp_range0 **>storage)[0] = range_value
+    else:
+        raise ValueError(f"data type {dt} cannot be passed {'in a condition' if condition else 'here'}")
+    return 0
+
+
+cdef wfp_filter_condition0 *compose_conditions(wfp_arena *arena, object conditions,
+                                               uint32_t *count) except? NULL:
+    cdef Py_ssize_t n = len(conditions)
+    count[0] = <uint32_t>n
+    if n == 0:
+        return NULL
+    cdef wfp_filter_condition0 *array = <wfp_filter_condition0 *>arena_alloc(
+        arena, <size_t>n * sizeof(wfp_filter_condition0))
+    cdef wfp_filter_condition0 *c
+    cdef Py_ssize_t i = 0
+    for condition in conditions:
+        c = &array[i]
+        field_key, match_type, value = condition
+        compose_guid(field_key, &c.fieldKey)
+        c.matchType = match_type
+        compose_value(arena, value, &c.conditionValue.type, &c.conditionValue.uint8, True)
+        i += 1
+    return array
+
+
+cdef int compose_filter(wfp_arena *arena, tuple t, wfp_filter0 *f) except -1:
+    if len(t) != 14 and len(t) != 16:
+        raise ValueError(f"a filter tuple has 14 or 16 items, got {len(t)}")
+    compose_guid(t[0], &f.filterKey)
+    compose_str(arena, t[1], &f.displayData.name)
+    compose_str(arena, t[2], &f.displayData.description)
+    f.flags = t[3]
+    compose_optional_guid(arena, t[4], &f.providerKey)
+    compose_guid(t[5], &f.layerKey)
+    if t[6] is not None:
+        compose_guid(t[6], &f.subLayerKey)
+    compose_value(arena, t[7], &f.weight.type, &f.weight.uint8, False)
+    f.filterCondition = compose_conditions(arena, t[8], &f.numFilterConditions)
+    f.action.type = t[9]
+    if t[10] is not None:
+        compose_guid(t[10], &f.action.calloutKey)
+    if f.flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT:
+        if t[12] is None:
+            raise ValueError("HAS_PROVIDER_CONTEXT needs a provider context key")
+        compose_guid(t[12], &f.providerContextKey)
+    else:
+        f.rawContext = t[11]
+    compose_blob_into(arena, t[13], &f.providerData)
+    return 0
+
+
+cdef int compose_provider(wfp_arena *arena, tuple t, wfp_provider0 *p) except -1:
+    if len(t) != 6:
+        raise ValueError(f"a provider tuple has 6 items, got {len(t)}")
+    compose_guid(t[0], &p.providerKey)
+    compose_str(arena, t[1], &p.displayData.name)
+    compose_str(arena, t[2], &p.displayData.description)
+    p.flags = t[3]
+    compose_blob_into(arena, t[4], &p.providerData)
+    compose_str(arena, t[5], &p.serviceName)
+    return 0
+
+
+cdef int compose_sublayer(wfp_arena *arena, tuple t, wfp_sublayer0 *s) except -1:
+    if len(t) != 7:
+        raise ValueError(f"a sublayer tuple has 7 items, got {len(t)}")
+    compose_guid(t[0], &s.subLayerKey)
+    compose_str(arena, t[1], &s.displayData.name)
+    compose_str(arena, t[2], &s.displayData.description)
+    s.flags = t[3]
+    compose_optional_guid(arena, t[4], &s.providerKey)
+    compose_blob_into(arena, t[5], &s.providerData)
+    s.weight = t[6]
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# parse: mirror structs -> Python
+# ------------------------------------------------------------------------------------------------
+
+cdef bint uuid_slots_settable = True
+
+
+cdef object make_uuid(object value):
+    """uuid.UUID(int=value) without the argument checks of UUID.__init__ (the value is in range)."""
+    if not uuid_slots_settable:
+        return _UUID(int=value)
+    u = _object_new(_UUID)
+    _object_setattr(u, "int", value)
+    _object_setattr(u, "is_safe", _SAFE_UNKNOWN)
+    return u
+
+
+def _check_uuid_shortcut():
+    global uuid_slots_settable
+    probe = 0x00112233_4455_6677_8899_aabbccddeeff
+    try:
+        uuid_slots_settable = make_uuid(probe) == _UUID(int=probe)
+    except (AttributeError, TypeError):
+        uuid_slots_settable = False
+
+
+_check_uuid_shortcut()
+
+
+cdef object parse_guid(const wfp_guid *guid, dict interned):
+    raw = PyBytes_FromStringAndSize(<const char *>guid, sizeof(wfp_guid))
+    found = interned.get(raw)
+    if found is not None:
+        return found
+    cdef uint64_t high = (<uint64_t>guid.Data1 << 32) | (<uint64_t>guid.Data2 << 16) | guid.Data3
+    cdef uint64_t low = 0
+    cdef int i
+    for i in range(8):
+        low = (low << 8) | guid.Data4[i]
+    u = make_uuid((<object>high << 64) | <object>low)
+    interned[raw] = u
+    return u
+
+
+cdef object parse_optional_guid(const wfp_guid *guid, dict interned):
+    return None if guid == NULL else parse_guid(guid, interned)
+
+
+cdef object parse_str(const wfp_wchar *text):
+    if text == NULL:
+        return None
+    cdef int little_endian = -1
+    cdef size_t n = wfp_wcslen(text)
+    return PyUnicode_DecodeUTF16(<const char *>text, <Py_ssize_t>(n * 2), "surrogatepass",
+                                 &little_endian)
+
+
+cdef object parse_blob(const wfp_byte_blob *blob):
+    if blob == NULL or blob.data == NULL:
+        return None
+    return PyBytes_FromStringAndSize(<const char *>blob.data, blob.size)
+
+
+cdef object parse_sid(const wfp_sid *sid):
+    if sid == NULL:
+        return None
+    return PyBytes_FromStringAndSize(<const char *>sid, 8 + 4 * <Py_ssize_t>sid.SubAuthorityCount)
+
+
+cdef object parse_value(uint32_t dt, const void *storage, dict interned):
+    """(data_type, payload) of an FWP_VALUE0 / FWP_CONDITION_VALUE0 whose union is at storage."""
+    if dt == WFP_EMPTY:
+        payload = None
+    elif dt == WFP_UINT8:
+        payload = (<const uint8_t *>storage)[0]
+    elif dt == WFP_UINT16:
+        payload = (<const uint16_t *>storage)[0]
+    elif dt == WFP_UINT32:
+        payload = (<const uint32_t *>storage)[0]
+    elif dt == WFP_INT8:
+        payload = (<const int8_t *>storage)[0]
+    elif dt == WFP_INT16:
+        payload = (<const int16_t *>storage)[0]
+    elif dt == WFP_INT32:
+        payload = (<const int32_t *>storage)[0]
+    elif dt == WFP_FLOAT:
+        payload = (<const float *>storage)[0]
+    else:
+        payload = parse_pointed_value(dt, (<void **>storage)[0], interned)
+    return (dt, payload)
+
+
+cdef object parse_pointed_value(uint32_t dt, const void *pointer, dict interned):
+    """The payload of a value whose union member is a pointer (None when it is NULL)."""
+    cdef const wfp_v4_addr_and_mask *v4
+    cdef const wfp_v6_addr_and_mask *v6
+    cdef const wfp_range0 *range_value
+    if pointer == NULL:
+        return None
+    if dt == WFP_UINT64:
+        return (<const uint64_t *>pointer)[0]
+    if dt == WFP_INT64:
+        return (<const int64_t *>pointer)[0]
+    if dt == WFP_DOUBLE:
+        return (<const double *>pointer)[0]
+    if dt == WFP_BYTE_ARRAY16_TYPE:
+        return PyBytes_FromStringAndSize(<const char *>pointer, 16)
+    if dt == WFP_BYTE_ARRAY6_TYPE:
+        return PyBytes_FromStringAndSize(<const char *>pointer, 6)
+    if (dt == WFP_BYTE_BLOB_TYPE or dt == WFP_SECURITY_DESCRIPTOR_TYPE
+            or dt == WFP_TOKEN_ACCESS_INFORMATION_TYPE):
+        return parse_blob(<const wfp_byte_blob *>pointer)
+    if dt == WFP_SID:
+        return parse_sid(<const wfp_sid *>pointer)
+    if dt == WFP_UNICODE_STRING_TYPE:
+        return parse_str(<const wfp_wchar *>pointer)
+    if dt == WFP_V4_ADDR_MASK:
+        v4 = <const wfp_v4_addr_and_mask *>pointer
+        return (v4.addr, v4.mask)
+    if dt == WFP_V6_ADDR_MASK:
+        v6 = <const wfp_v6_addr_and_mask *>pointer
+        return (PyBytes_FromStringAndSize(<const char *>v6.addr, 16), v6.prefixLength)
+    if dt == WFP_RANGE_TYPE:
+        range_value = <const wfp_range0 *>pointer
+        return (parse_value(range_value.valueLow.type, &range_value.valueLow.uint8, interned),
+                parse_value(range_value.valueHigh.type, &range_value.valueHigh.uint8, interned))
+    return None  # a type this binding does not carry (token information, bitmaps)
+
+
+cdef tuple parse_filter(const wfp_filter0 *f, dict interned):
+    cdef uint32_t i
+    cdef const wfp_filter_condition0 *c
+    conditions = []
+    for i in range(f.numFilterConditions):
+        c = &f.filterCondition[i]
+        conditions.append((parse_guid(&c.fieldKey, interned), c.matchType,
+                           parse_value(c.conditionValue.type, &c.conditionValue.uint8, interned)))
+    if f.action.type & WFP_ACTION_FLAG_CALLOUT or not wfp_guid_is_null(&f.action.calloutKey):
+        action_key = parse_guid(&f.action.calloutKey, interned)
+    else:
+        action_key = None
+    if f.flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT:
+        raw_context = 0
+        provider_context_key = parse_guid(&f.providerContextKey, interned)
+    else:
+        raw_context = f.rawContext
+        provider_context_key = None
+    if f.effectiveWeight.type == WFP_UINT64 and f.effectiveWeight.uint64 != NULL:
+        effective_weight = f.effectiveWeight.uint64[0]
+    else:
+        effective_weight = None
+    return (
+        parse_guid(&f.filterKey, interned),
+        parse_str(f.displayData.name),
+        parse_str(f.displayData.description),
+        f.flags,
+        parse_optional_guid(f.providerKey, interned),
+        parse_guid(&f.layerKey, interned),
+        parse_guid(&f.subLayerKey, interned),
+        parse_value(f.weight.type, &f.weight.uint8, interned),
+        tuple(conditions),
+        f.action.type,
+        action_key,
+        raw_context,
+        provider_context_key,
+        parse_blob(&f.providerData),
+        f.filterId,
+        effective_weight,
+    )
+
+
+cdef tuple parse_provider(const wfp_provider0 *p, dict interned):
+    return (
+        parse_guid(&p.providerKey, interned),
+        parse_str(p.displayData.name),
+        parse_str(p.displayData.description),
+        p.flags,
+        parse_blob(&p.providerData),
+        parse_str(p.serviceName),
+    )
+
+
+cdef tuple parse_sublayer(const wfp_sublayer0 *s, dict interned):
+    return (
+        parse_guid(&s.subLayerKey, interned),
+        parse_str(s.displayData.name),
+        parse_str(s.displayData.description),
+        s.flags,
+        parse_optional_guid(s.providerKey, interned),
+        parse_blob(&s.providerData),
+        s.weight,
+    )
+
+
+cdef tuple parse_layer(const wfp_layer0 *layer, dict interned):
+    cdef uint32_t i
+    fields = []
+    for i in range(layer.numFields):
+        fields.append((parse_optional_guid(layer.field[i].fieldKey, interned),
+                       layer.field[i].type, layer.field[i].dataType))
+    return (
+        parse_guid(&layer.layerKey, interned),
+        parse_str(layer.displayData.name),
+        parse_str(layer.displayData.description),
+        layer.flags,
+        layer.layerId,
+        parse_guid(&layer.defaultSubLayerKey, interned),
+        tuple(fields),
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# engines and sessions
+# ------------------------------------------------------------------------------------------------
+
+cdef class SimEngineHandle:
+    """One embedded engine (wfp_sim_engine)."""
+    cdef wfp_sim_engine *engine
+    cdef readonly object state_path
+
+    def __cinit__(self, state_path=None):
+        cdef uint32_t status
+        cdef const char *path = NULL
+        encoded = None
+        if state_path is not None:
+            encoded = os.fsencode(state_path)
+            if b"\0" in encoded:
+                raise ValueError("state path contains an embedded NUL")
+            path = encoded
+        with nogil:
+            status = wfp_sim_engine_create(path, &self.engine)
+        if status != 0:
+            self.engine = NULL
+            raise CoreError(status, "wfp_sim_engine_create")
+        self.state_path = state_path
+
+    def __dealloc__(self):
+        if self.engine != NULL:
+            wfp_sim_engine_release(self.engine)
+            self.engine = NULL
+
+    def stats(self):
+        """The engine's counters (the keys of wfp_sim_stats)."""
+        cdef wfp_sim_stats s
+        memset(&s, 0, sizeof(s))
+        with nogil:
+            wfp_sim_engine_stats(self.engine, &s)
+        return {"providers": s.providers, "sublayers": s.sublayers, "filters": s.filters,
+                "sessions": s.sessions, "heap_bytes": s.heap_bytes,
+                "next_filter_id": s.next_filter_id}
+
+    def restart(self):
+        """Simulate a BFE restart: static objects go, persistent ones stay."""
+        cdef uint32_t status
+        with nogil:
+            status = wfp_sim_engine_restart(self.engine)
+        if status != 0:
+            raise CoreError(status, "wfp_sim_engine_restart")
+
+    def inject_failure(self, uint32_t kind, uint32_t nth, uint32_t code):
+        """Fail the nth call of the given kind (0 = filter add) with code, once."""
+        with nogil:
+            wfp_sim_inject_failure(self.engine, kind, nth, code)
+
+
+cdef class CoreSession:
+    """An open engine handle on one backend."""
+    cdef const wfp_backend *backend
+    cdef wfp_handle handle
+    cdef bint is_open
+    # Calls running with the GIL released; close() must not pull the handle from under them.
+    cdef int calls_in_flight
+    cdef readonly str backend_name
+    cdef readonly object sim_engine
+
+    def __cinit__(self, str backend, SimEngineHandle sim_engine, key, name, description,
+                  bint dynamic, uint32_t txn_timeout_ms):
+        cdef wfp_session0 session
+        cdef wfp_arena arena
+        cdef uint32_t status
+        cdef wfp_handle handle = NULL
+        if sim_engine is not None and backend != "sim":
+            raise ValueError("a SimEngineHandle needs the 'sim' backend")
+        self.backend = backend_by_name(backend)
+        memset(&session, 0, sizeof(session))
+        wfp_arena_init(&arena, 0)
+        try:
+            compose_guid(key, &session.sessionKey)
+            compose_str(&arena, name, &session.displayData.name)
+            compose_str(&arena, description, &session.displayData.description)
+            session.flags = WFP_SESSION_FLAG_DYNAMIC if dynamic else 0
+            session.txnWaitTimeoutInMSec = txn_timeout_ms
+            if sim_engine is not None:
+                with nogil:
+                    status = wfp_sim_session_open(sim_engine.engine, &session, &handle)
+            else:
+                with nogil:
+                    status = self.backend.engine_open(NULL, WFP_RPC_C_AUTHN_DEFAULT, NULL,
+                                                      &session, &handle)
+        finally:
+            wfp_arena_free(&arena)
+        if status != 0:
+            raise CoreError(status, "FwpmEngineOpen0")
+        self.handle = handle
+        self.is_open = True
+        self.backend_name = backend
+        self.sim_engine = sim_engine
+
+    def __dealloc__(self):
+        if self.is_open:
+            self.is_open = False
+            self.backend.engine_close(self.handle)
+
+    def close(self):
+        """Close the engine handle; idempotent.  An open transaction is aborted by the engine."""
+        cdef uint32_t status
+        if not self.is_open:
+            return
+        if self.calls_in_flight:
+            raise RuntimeError("the session is in use by another thread")
+        self.is_open = False
+        with nogil:
+            status = self.backend.engine_close(self.handle)
+        self.handle = NULL
+        if status != 0:
+            raise CoreError(status, "FwpmEngineClose0")
+
+    @property
+    def closed(self):
+        return not self.is_open
+
+    cdef int enter(self, str call) except -1:
+        if not self.is_open:
+            raise CoreError(WFPKIT_E_SESSION_CLOSED, call)
+        self.calls_in_flight += 1
+        return 0
+
+    cdef void leave(self) noexcept:
+        self.calls_in_flight -= 1
+
+    # ---- transactions ----
+
+    def txn_begin(self, bint read_only):
+        cdef uint32_t status
+        cdef uint32_t flags = WFP_TXN_READ_ONLY if read_only else 0
+        self.enter("FwpmTransactionBegin0")
+        try:
+            with nogil:
+                status = self.backend.transaction_begin(self.handle, flags)
+        finally:
+            self.leave()
+        if status != 0:
+            raise CoreError(status, "FwpmTransactionBegin0")
+
+    def txn_commit(self):
+        cdef uint32_t status
+        self.enter("FwpmTransactionCommit0")
+        try:
+            with nogil:
+                status = self.backend.transaction_commit(self.handle)
+        finally:
+            self.leave()
+        if status != 0:
+            raise CoreError(status, "FwpmTransactionCommit0")
+
+    def txn_abort(self):
+        cdef uint32_t status
+        self.enter("FwpmTransactionAbort0")
+        try:
+            with nogil:
+                status = self.backend.transaction_abort(self.handle)
+        finally:
+            self.leave()
+        if status != 0:
+            raise CoreError(status, "FwpmTransactionAbort0")
+
+    # ---- providers ----
+
+    def add_provider(self, tuple provider):
+        cdef wfp_provider0 p
+        cdef wfp_arena arena
+        cdef uint32_t status
+        memset(&p, 0, sizeof(p))
+        wfp_arena_init(&arena, 0)
+        self.enter("FwpmProviderAdd0")
+        try:
+            compose_provider(&arena, provider, &p)
+            with nogil:
+                status = self.backend.provider_add(self.handle, &p, NULL)
+        finally:
+            self.leave()
+            wfp_arena_free(&arena)
+        if status != 0:
+            raise CoreError(status, "FwpmProviderAdd0")
+
+    def delete_provider(self, key):
+        cdef wfp_guid guid
+        cdef uint32_t status
+        compose_guid(key, &guid)
+        self.enter("FwpmProviderDeleteByKey0")
+        try:
+            with nogil:
+                status = self.backend.provider_delete_by_key(self.handle, &guid)
+        finally:
+            self.leave()
+        if status != 0:
+            raise CoreError(status, "FwpmProviderDeleteByKey0")
+
+    def get_provider(self, key):
+        cdef wfp_guid guid
+        cdef wfp_provider0 *p = NULL
+        cdef uint32_t status
+        compose_guid(key, &guid)
+        self.enter("FwpmProviderGetByKey0")
+        try:
+            with nogil:
+                status = self.backend.provider_get_by_key(self.handle, &guid, &p)
+            if status != 0:
+                raise CoreError(status, "FwpmProviderGetByKey0")
+            return parse_provider(p, {})
+        finally:
+            if p != NULL:
+                self.backend.free_memory(<void **>&p)
+            self.leave()
+
+    def providers(self):
+        return self.enumerate(WFP_ENUM_PROVIDERS, NULL, "FwpmProviderEnum0", None, None, 0)
+
+    # ---- sublayers ----
+
+    def add_sublayer(self, tuple sublayer):
+        cdef wfp_sublayer0 s
+        cdef wfp_arena arena
+        cdef uint32_t status
+        memset(&s, 0, sizeof(s))
+        wfp_arena_init(&arena, 0)
+        self.enter("FwpmSubLayerAdd0")
+        try:
+            compose_sublayer(&arena, sublayer, &s)
+            with nogil:
+                status = self.backend.sublayer_add(self.handle, &s, NULL)
+        finally:
+            self.leave()
+            wfp_arena_free(&arena)
+        if status != 0:
+            raise CoreError(status, "FwpmSubLayerAdd0")
+
+    def delete_sublayer(self, key):
+        cdef wfp_guid guid
+        cdef uint32_t status
+        compose_guid(key, &guid)
+        self.enter("FwpmSubLayerDeleteByKey0")
+        try:
+            with nogil:
+                status = self.backend.sublayer_delete_by_key(self.handle, &guid)
+        finally:
+            self.leave()
+        if status != 0:
+            raise CoreError(status, "FwpmSubLayerDeleteByKey0")
+
+    def get_sublayer(self, key):
+        cdef wfp_guid guid
+        cdef wfp_sublayer0 *s = NULL
+        cdef uint32_t status
+        compose_guid(key, &guid)
+        self.enter("FwpmSubLayerGetByKey0")
+        try:
+            with nogil:
+                status = self.backend.sublayer_get_by_key(self.handle, &guid, &s)
+            if status != 0:
+                raise CoreError(status, "FwpmSubLayerGetByKey0")
+            return parse_sublayer(s, {})
+        finally:
+            if s != NULL:
+                self.backend.free_memory(<void **>&s)
+            self.leave()
+
+    def sublayers(self, provider_key=None):
+        cdef wfp_sublayer_enum_template0 tmpl
+        cdef wfp_guid guid
+        if provider_key is None:
+            return self.enumerate(WFP_ENUM_SUBLAYERS, NULL, "FwpmSubLayerEnum0", None, None, 0)
+        compose_guid(provider_key, &guid)
+        tmpl.providerKey = &guid
+        return self.enumerate(WFP_ENUM_SUBLAYERS, &tmpl, "FwpmSubLayerEnum0", None, None, 0)
+
+    # ---- filters ----
+
+    def add_filters(self, filters, bint own_transaction):
+        """All-or-nothing; returns the filter ids.  GIL released while C adds."""
+        cdef Py_ssize_t n = len(filters)
+        cdef Py_ssize_t i = 0
+        cdef wfp_arena arena
+        cdef wfp_filter0 *array
+        cdef uint64_t *ids
+        cdef wfp_bulk_result result
+        cdef int own = own_transaction
+        if n == 0:
+            return []
+        self.enter("FwpmFilterAdd0")
+        # Sized for a typical filter's conditions and strings so most batches need one chunk.
+        wfp_arena_init(&arena, <size_t>n * (sizeof(wfp_filter0) + 256))
+        try:
+            array = <wfp_filter0 *>arena_alloc(&arena, <size_t>n * sizeof(wfp_filter0))
+            ids = <uint64_t *>arena_alloc(&arena, <size_t>n * sizeof(uint64_t))
+            for item in filters:
+                try:
+                    compose_filter(&arena, item, &array[i])
+                except Exception as error:
+                    error.add_note(f"while composing filter {i}")
+                    raise
+                i += 1
+            if i != n:
+                raise ValueError("the filter sequence changed size while it was read")
+            with nogil:
+                result = wfp_bulk_add_filters(self.backend, self.handle, array, <size_t>n, ids,
+                                              own)
+            if result.status != 0:
+                if result.failed_index == SIZE_MAX:
+                    raise CoreError(result.status, "FwpmTransaction0", None)
+                raise CoreError(result.status, "FwpmFilterAdd0", result.failed_index)
+            return [ids[i] for i in range(n)]
+        finally:
+            self.leave()
+            wfp_arena_free(&arena)
+
+    def delete_filter_by_id(self, uint64_t filter_id):
+        cdef uint32_t status
+        self.enter("FwpmFilterDeleteById0")
+        try:
+            with nogil:
+                status = self.backend.filter_delete_by_id(self.handle, filter_id)
+        finally:
+            self.leave()
+        if status != 0:
+            raise CoreError(status, "FwpmFilterDeleteById0")
+
+    def delete_filter_by_key(self, key):
+        cdef wfp_guid guid
+        cdef uint32_t status
+        compose_guid(key, &guid)
+        self.enter("FwpmFilterDeleteByKey0")
+        try:
+            with nogil:
+                status = self.backend.filter_delete_by_key(self.handle, &guid)
+        finally:
+            self.leave()
+        if status != 0:
+            raise CoreError(status, "FwpmFilterDeleteByKey0")
+
+    def get_filter_by_id(self, uint64_t filter_id):
+        cdef wfp_filter0 *f = NULL
+        cdef uint32_t status
+        self.enter("FwpmFilterGetById0")
+        try:
+            with nogil:
+                status = self.backend.filter_get_by_id(self.handle, filter_id, &f)
+            if status != 0:
+                raise CoreError(status, "FwpmFilterGetById0")
+            return parse_filter(f, {})
+        finally:
+            if f != NULL:
+                self.backend.free_memory(<void **>&f)
+            self.leave()
+
+    def get_filter_by_key(self, key):
+        cdef wfp_guid guid
+        cdef wfp_filter0 *f = NULL
+        cdef uint32_t status
+        compose_guid(key, &guid)
+        self.enter("FwpmFilterGetByKey0")
+        try:
+            with nogil:
+                status = self.backend.filter_get_by_key(self.handle, &guid, &f)
+            if status != 0:
+                raise CoreError(status, "FwpmFilterGetByKey0")
+            return parse_filter(f, {})
+        finally:
+            if f != NULL:
+                self.backend.free_memory(<void **>&f)
+            self.leave()
+
+    def filters(self, provider_key=None, layer_key=None, uint32_t enum_type=0,
+                uint32_t flags=0, uint32_t action_mask=0xFFFFFFFF, conditions=(),
+                sublayer_key=None, action_type=None):
+        """Filters matching an FWPM_FILTER_ENUM_TEMPLATE0, in engine order.
+
+        sublayer_key and action_type (exact) are applied here, before parsing, since the
+        template has no sublayer and its action mask matches bits, not values."""
+        cdef wfp_filter_enum_template0 tmpl
+        cdef wfp_guid provider_guid
+        cdef wfp_arena arena
+        memset(&tmpl, 0, sizeof(tmpl))
+        wfp_arena_init(&arena, 0)
+        try:
+            if provider_key is not None:
+                compose_guid(provider_key, &provider_guid)
+                tmpl.providerKey = &provider_guid
+            if layer_key is not None:
+                compose_guid(layer_key, &tmpl.layerKey)
+            tmpl.enumType = enum_type
+            tmpl.flags = flags
+            tmpl.actionMask = action_mask
+            tmpl.filterCondition = compose_conditions(&arena, conditions, &tmpl.numFilterConditions)
+            return self.enumerate(WFP_ENUM_FILTERS, &tmpl, "FwpmFilterEnum0", sublayer_key,
+                                  action_type, 0)
+        finally:
+            wfp_arena_free(&arena)
+
+    def layers(self):
+        return self.enumerate(WFP_ENUM_LAYERS, NULL, "FwpmLayerEnum0", None, None, 0)
+
+    cdef list enumerate(self, wfp_enum_kind kind, const void *tmpl, str call, object sublayer_key,
+                        object action_type, uint32_t page_size):
+        cdef wfp_pager pager
+        cdef uint32_t status
+        cdef uint32_t i
+        cdef wfp_guid sublayer_guid
+        cdef bint by_sublayer = sublayer_key is not None
+        cdef bint by_action = action_type is not None
+        cdef uint32_t wanted_action = action_type if by_action else 0
+        cdef const wfp_filter0 *f
+        cdef dict interned = {}
+        cdef list out = []
+        if by_sublayer:
+            compose_guid(sublayer_key, &sublayer_guid)
+        self.enter(call)
+        try:
+            with nogil:
+                status = wfp_pager_open(&pager, self.backend, self.handle, kind, tmpl, page_size)
+            try:
+                if status != 0:
+                    raise CoreError(status, call.replace("Enum0", "CreateEnumHandle0"))
+                while True:
+                    with nogil:
+                        status = wfp_pager_next(&pager)
+                    if status != 0:
+                        raise CoreError(status, call)
+                    if pager.page_count == 0:
+                        break
+                    for i in range(pager.page_count):
+                        if kind == WFP_ENUM_FILTERS:
+                            f = <const wfp_filter0 *>pager.page[i]
+                            if by_sublayer and not wfp_guid_equal(&f.subLayerKey, &sublayer_guid):
+                                continue
+                            if by_action and f.action.type != wanted_action:
+                                continue
+                            out.append(parse_filter(f, interned))
+                        elif kind == WFP_ENUM_SUBLAYERS:
+                            out.append(parse_sublayer(<const wfp_sublayer0 *>pager.page[i], interned))
+                        elif kind == WFP_ENUM_PROVIDERS:
+                            out.append(parse_provider(<const wfp_provider0 *>pager.page[i], interned))
+                        elif kind == WFP_ENUM_LAYERS:
+                            out.append(parse_layer(<const wfp_layer0 *>pager.page[i], interned))
+            finally:
+                with nogil:
+                    wfp_pager_close(&pager)
+        finally:
+            self.leave()
+        return out
+
+
+def app_id_from_file_name(str backend, str path):
+    """FwpmGetAppIdFromFileName0 through the given backend: the app id blob as bytes."""
+    cdef const wfp_backend *table = backend_by_name(backend)
+    cdef wfp_arena arena
+    cdef wfp_wchar *name = NULL
+    cdef wfp_byte_blob *blob = NULL
+    cdef uint32_t status
+    if table.get_app_id_from_file_name == NULL:
+        raise CoreError(WFPKIT_E_UNSUPPORTED, "FwpmGetAppIdFromFileName0")
+    wfp_arena_init(&arena, 0)
+    try:
+        compose_str(&arena, path, &name)
+        with nogil:
+            status = table.get_app_id_from_file_name(name, &blob)
+        if status != 0:
+            raise CoreError(status, "FwpmGetAppIdFromFileName0")
+        return parse_blob(blob) or b""
+    finally:
+        if blob != NULL:
+            table.free_memory(<void **>&blob)
+        wfp_arena_free(&arena)
