@@ -7,9 +7,13 @@ same structs in C (keep the two in step).
 """
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import os
+import sys
 import uuid
+from pathlib import Path
+from types import ModuleType
 from typing import NamedTuple
 
 BENCH_PROVIDER = uuid.UUID("6b1f3c2a-41d7-4f0e-9a51-2c7e10b43d01")
@@ -48,9 +52,21 @@ def rule_specs(n: int) -> list[RuleSpec]:
     return [rule_spec(i) for i in range(n)]
 
 
+def import_wfp() -> ModuleType:
+    """The installed wfp package, or else this tree's (built in place with build_ext --inplace)."""
+    try:
+        return importlib.import_module("wfp")
+    except ImportError:
+        root = str(Path(__file__).resolve().parent.parent)
+        if root in sys.path:
+            raise
+        sys.path.insert(0, root)
+        return importlib.import_module("wfp")
+
+
 def api_rules(specs: list[RuleSpec]) -> list:
     """The specs as wfp.Rule objects, built the way a user of the library writes them."""
-    import wfp
+    wfp = import_wfp()
 
     layer = wfp.Layer.ALE_AUTH_CONNECT_V4
     address, port, protocol = wfp.Field.IP_REMOTE_ADDRESS, wfp.Field.IP_REMOTE_PORT, wfp.Field.IP_PROTOCOL
@@ -66,7 +82,7 @@ def api_rules(specs: list[RuleSpec]) -> list:
 
 def add_bench_provider(session) -> None:
     """The provider and sublayer every benchmark rule lives in."""
-    import wfp
+    wfp = import_wfp()
 
     session.add_provider(wfp.Provider(key=BENCH_PROVIDER, name="wfpkit benchmark"))
     session.add_sublayer(wfp.Sublayer(key=BENCH_SUBLAYER, name="wfpkit benchmark", weight=0x8000,

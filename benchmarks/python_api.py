@@ -16,12 +16,12 @@ from typing import Any, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _resources import peak_rss_bytes  # noqa: E402
-from _rules import BENCH_PROVIDER, add_bench_provider, api_rules, rule_specs  # noqa: E402
+from _rules import BENCH_PROVIDER, add_bench_provider, api_rules, import_wfp, rule_specs  # noqa: E402
 
 
 def open_session(backend: str) -> tuple[Any, Optional[Any]]:
     """A session on a fresh embedded engine (or on fwpuclnt), and the engine if it is one."""
-    import wfp
+    wfp = import_wfp()
 
     if backend == "sim":
         engine = wfp.SimEngine()
@@ -37,7 +37,7 @@ def engine_stats(engine: Optional[Any]) -> dict:
 
 
 def enumerate_rules(session) -> list:
-    import wfp
+    wfp = import_wfp()
 
     return list(session.rules(layer=wfp.Layer.ALE_AUTH_CONNECT_V4, provider=BENCH_PROVIDER))
 

@@ -11,11 +11,7 @@ LOOKUPS_PER_ROUND = 2_000
 
 
 def _classify_available() -> bool:
-    try:
-        import wfp
-    except ImportError:
-        return False
-    return hasattr(wfp.Session, "classify")
+    return hasattr(_rules.import_wfp().Session, "classify")
 
 
 pytestmark = pytest.mark.skipif(not _classify_available(),
@@ -23,7 +19,7 @@ pytestmark = pytest.mark.skipif(not _classify_available(),
 
 
 def test_classify(benchmark, sessions, inputs, n_filters):
-    import wfp
+    wfp = _rules.import_wfp()
 
     session, _ = sessions.new()
     specs = inputs.specs(n_filters)

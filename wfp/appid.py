@@ -13,12 +13,15 @@ blob on every machine:
   the alphabet (A: 1, B: 2, C: 3, D: 4, ...), as on a machine whose volumes are numbered
   in drive-letter order;
 * ``\\\\server\\share\\rest`` (UNC) -> ``\\device\\mup\\server\\share\\rest``;
-* ``\\\\?\\`` and ``\\\\?\\UNC\\`` prefixes are removed first; ``/`` is read as ``\\``;
-* a path already in device form (``\\device\\...``) is kept;
-* the whole string is lower-cased character by character (simple case mapping);
-* anything else (a relative path, ``C:rest`` without a root) is rejected, because its meaning
-  depends on a current directory the embedded engine does not have; the existence of the file
-  is not checked.
+* ``\\\\?\\``, ``\\\\.\\`` and ``\\\\?\\UNC\\`` prefixes are removed first; ``/`` is read as ``\\``;
+* the whole string is lower-cased one UTF-16 unit at a time for ASCII, Latin-1, Latin
+  Extended-A, Greek and Cyrillic letters (other characters are kept as written);
+* anything else (a relative path, ``C:rest`` without a root, an empty path) fails with
+  ERROR_PATH_NOT_FOUND, because its meaning depends on a current directory the embedded
+  engine does not have; the existence of the file is not checked.
+
+``_app_id_offline`` implements these rules in Python for when the compiled binding is not
+built; the tests check that it agrees with the engine.
 """
 
 from __future__ import annotations
@@ -32,53 +35,66 @@ from wfp.errors import ValidationError, error_from_code
 __all__ = ["app_id", "app_id_to_path"]
 
 FWP_E_INVALID_PARAMETER = 0x80320035
+ERROR_PATH_NOT_FOUND = 3
+WFPKIT_E_UNSUPPORTED = 0xE0320005
+
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _lower_simple(text: str) -> str:
-    """Lower-case each character on its own, keeping those whose lower case is not one
-    character (as CharLowerW does; str.lower() would turn 'İ' into two characters)."""
-    out = []
-    for ch in text:
-        low = ch.lower()
-        out.append(low if len(low) == 1 else ch)
-    return "".join(out)
+def _lower_unit(unit: int) -> int:
+    """The embedded engine's lower-casing of one UTF-16 unit (the blocks named above)."""
+    if unit < 0x80:
+        return unit + 32 if 0x41 <= unit <= 0x5A else unit
+    if (0xC0 <= unit <= 0xDE and unit != 0xD7) or (0x391 <= unit <= 0x3AB and unit != 0x3A2) \
+            or 0x410 <= unit <= 0x42F:
+        return unit + 32
+    if 0x400 <= unit <= 0x40F:
+        return unit + 80
+    if unit == 0x178:
+        return 0xFF
+    if 0x100 <= unit <= 0x17F and unit not in (0x130, 0x131, 0x138, 0x149, 0x17F):
+        # Latin Extended-A alternates capital/small; the parity flips in two stretches.
+        odd_capitals = 0x139 <= unit <= 0x148 or 0x179 <= unit <= 0x17E
+        return unit + 1 if (unit % 2 == 1) == odd_capitals else unit
+    return unit
+
+
+def _lower(text: str) -> str:
+    return "".join(chr(_lower_unit(ord(ch))) if ord(ch) < 0x10000 else ch for ch in text)
+
+
+def _path_not_found(path: object, reason: str) -> ValidationError:
+    return ValidationError(ERROR_PATH_NOT_FOUND, field="path", value=path, reason=reason)
 
 
 def _offline_device_path(path: str) -> str:
     text = path.replace("/", "\\")
-    if text.startswith("\\\\?\\UNC\\") or text.startswith("\\\\?\\unc\\"):
-        text = "\\\\" + text[len("\\\\?\\UNC\\"):]
-    elif text.startswith("\\\\?\\") or text.startswith("\\??\\"):
+    folded = _lower(text[:8])
+    unc = False
+    if folded.startswith("\\\\?\\unc\\"):
+        text, unc = text[8:], True
+    elif folded.startswith("\\\\?\\") or folded.startswith("\\\\.\\"):
         text = text[4:]
-    if len(text) >= 3 and text[0].isascii() and text[0].isalpha() and text[1] == ":" and text[2] == "\\":
-        volume = ord(text[0].upper()) - ord("A") + 1
-        device = f"\\device\\harddiskvolume{volume}" + text[2:]
     elif text.startswith("\\\\"):
-        rest = text[2:]
-        if not rest or rest.startswith("\\"):
-            raise ValidationError(FWP_E_INVALID_PARAMETER, field="path", value=path,
-                                  reason="a UNC path needs \\\\server\\share")
-        device = "\\device\\mup\\" + rest
-    elif text.lower().startswith("\\device\\"):
-        device = text
-    else:
-        raise ValidationError(FWP_E_INVALID_PARAMETER, field="path", value=path,
-                              reason="need an absolute path (X:\\..., \\\\server\\share\\... "
-                                     "or \\device\\...)")
-    return _lower_simple(device)
+        text, unc = text[2:], True
+    if unc:
+        if not text or text.startswith("\\"):
+            raise _path_not_found(path, "a UNC path needs \\\\server\\share")
+        return "\\device\\mup\\" + _lower(text)
+    letter = _lower_unit(ord(text[0])) if text else 0
+    if len(text) < 3 or not ord("a") <= letter <= ord("z") or text[1] != ":" or text[2] != "\\":
+        raise _path_not_found(path, "need an absolute path: X:\\... or \\\\server\\share\\...")
+    volume = letter - ord("a") + 1
+    return f"\\device\\harddiskvolume{volume}" + _lower(text[2:])
 
 
 def _app_id_offline(path: PathLike) -> bytes:
     """The embedded engine's app id rules (module docstring) in pure Python."""
     text = os.fspath(path)
-    if not isinstance(text, str):
+    if not isinstance(text, str) or "\0" in text:
         raise ValidationError(FWP_E_INVALID_PARAMETER, field="path", value=path,
-                              reason="the path must be text")
-    if "\0" in text or not text:
-        raise ValidationError(FWP_E_INVALID_PARAMETER, field="path", value=path,
-                              reason="the path is empty or contains NUL")
+                              reason="the path must be text without NUL")
     return _offline_device_path(text).encode("utf-16-le") + b"\0\0"
 
 
@@ -114,14 +130,14 @@ def app_id(path: PathLike, *, backend: Any = None) -> bytes:
     reports ERROR_FILE_NOT_FOUND / ERROR_PATH_NOT_FOUND otherwise.
     """
     text = os.fspath(path)
-    if not isinstance(text, str) or not text or "\0" in text:
+    if not isinstance(text, str) or "\0" in text:
         raise ValidationError(FWP_E_INVALID_PARAMETER, field="path", value=path,
-                              reason="the path must be non-empty text without NUL")
+                              reason="the path must be text without NUL")
     core = _load_core()
     name = _backend_name(backend, core)
     if core is None:
         if name == "fwpuclnt":
-            raise error_from_code(0xE0320005, call="FwpmGetAppIdFromFileName0",
+            raise error_from_code(WFPKIT_E_UNSUPPORTED, call="FwpmGetAppIdFromFileName0",
                                   detail="the compiled binding wfp._core is not built")
         return _app_id_offline(text)
     try:

@@ -40,10 +40,12 @@ Canonical values are what :func:`decode_condition` gives back, so that
 (a /32 or /128 network stays a network), ``int`` (``True`` equals ``1``), ``bytes`` for blobs and
 MAC addresses, ``uuid.UUID`` for GUID fields, ``"S-1-..."`` strings (decimal authority) for
 SIDs, :class:`~wfp.security.SecurityDescriptor` (equal to its bytes) for user matches, ``None``
-for FWP_EMPTY, :class:`Range` for ranges.  Other accepted inputs (address strings, a str on a
-blob field, 16 bytes on a GUID field, SDDL text, SID aliases) are converted on the way in and
-read back in canonical form.  A value the library cannot model reads back as :class:`RawValue`,
-which :func:`encode_conditions` also accepts as an escape hatch.
+for FWP_EMPTY, :class:`Range` for ranges.  :class:`Condition` converts other accepted inputs
+when the field alone decides their meaning (address and network strings, SDDL text or bytes on
+token fields, SID aliases and binary SIDs, a str on a blob field, 16 bytes on a GUID field, MAC
+strings), so a condition written with them also equals the one read back.  A value the library
+cannot model reads back as :class:`RawValue`, which :func:`encode_conditions` also accepts as an
+escape hatch (checked only for what Python can see: mask shape, match legality).
 """
 
 from __future__ import annotations
@@ -336,22 +338,37 @@ _LAYER_FIELDS: Dict[Any, Dict[Any, Tuple[DataType, FieldType]]] = {
     layer: {Field[name]: (DataType(dt), FieldType(ft)) for name, dt, ft in _ids.LAYERS[layer.name][6]}
     for layer in Layer
 }
-_STAND_INS = {Field[c]: Field[f] for c, f in getattr(_ids, "FIELD_STAND_INS", {}).items()}
+_STAND_INS = {Field[c]: Field[f] for c, f in _ids.FIELD_STAND_INS.items()}
 _FIELD_BY_UUID = {f.value: f for f in Field}
 
 
-def _field_kinds() -> Dict[Any, frozenset]:
-    """Field -> every (data type, field type) it has at some layer."""
+def _canonical_forms() -> Dict[Any, str]:
+    """Field -> how Condition canonicalises its values, for fields whose (data type, field
+    type) at every layer agree on what a text or bytes value means."""
     kinds: Dict[Any, set] = {}
     for layer_fields in _LAYER_FIELDS.values():
         for field, kind in layer_fields.items():
             kinds.setdefault(field, set()).add(kind)
-    for condition, target in _STAND_INS.items():
-        kinds[condition] = kinds.get(target, set())
-    return {field: frozenset(k) for field, k in kinds.items()}
+    forms = {}
+    for field, found in kinds.items():
+        if all(ft == FieldType.IP_ADDRESS for _, ft in found):
+            forms[field] = "address"
+        elif all(dt in _TOKEN_TYPES for dt, _ in found):
+            forms[field] = "token"
+        elif len(found) == 1:
+            form = {(DataType.SID, FieldType.RAW_DATA): "sid",
+                    (DataType.BYTE_ARRAY16, FieldType.RAW_DATA): "guid",
+                    (DataType.BYTE_BLOB, FieldType.RAW_DATA): "blob",
+                    (DataType.BYTE_ARRAY6, FieldType.RAW_DATA): "mac"}.get(next(iter(found)))
+            if form:
+                forms[field] = form
+    return forms
 
 
-_FIELD_KINDS = _field_kinds()
+_CANONICAL_FORM = _canonical_forms()
+# (layer name, field name) -> (data type, field type), stand-ins included: the encoder's lookup.
+_FIELD_INFO = {(layer._name_, field._name_): info
+               for layer in Layer for field in Field if (info := layer.field_info(field))}
 _LAYER_BY_UUID = {layer.value: layer for layer in Layer}
 
 
@@ -416,19 +433,28 @@ class Condition:
     value: Any
 
     def __init__(self, field: Any, match: Union[Match, int], value: Any) -> None:
-        found = _lookup_field(field)
+        found = field if type(field) is Field else _lookup_field(field)
         if found is None:
             raise ValidationError(FWP_E_CONDITION_NOT_FOUND, field="field", value=field,
                                   reason="not a known condition field name or GUID")
-        if isinstance(match, int) and not isinstance(match, bool) and match in Match._value2member_map_:
-            match = Match(match)
+        if type(match) is not Match and isinstance(match, int) and not isinstance(match, bool):
+            match = _MATCH_BY_VALUE.get(match, match)
         if isinstance(value, (bytearray, memoryview)):
             value = bytes(value)
-        if isinstance(found, _FieldBase):
+        if type(value) is not int and found in _CANONICAL_FORM:
             value = _canonical_value(found, value)
-        object.__setattr__(self, "field", found)
-        object.__setattr__(self, "match", match)
-        object.__setattr__(self, "value", value)
+        _set(self, "field", found)
+        _set(self, "match", match)
+        _set(self, "value", value)
+
+    @classmethod
+    def _trusted(cls, field: Union[Field, uuid.UUID], match: Union[Match, int], value: Any) -> "Condition":
+        """A condition from parts already in canonical form (what decoding produces)."""
+        condition = object.__new__(cls)
+        _set(condition, "field", field)
+        _set(condition, "match", match)
+        _set(condition, "value", value)
+        return condition
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Condition is immutable; cannot set {name!r}")
@@ -467,34 +493,39 @@ class Condition:
         return (Condition, (self.field, self.match, self.value))
 
 
+_set = object.__setattr__
+_MATCH_BY_VALUE = {int(m): m for m in Match}
+
+
 def _canonical_value(field: Field, value: Any) -> Any:
     """The canonical form of a value given as text or bytes, when the field alone decides it.
 
     Lets conditions built from strings (policy files, ``Field.X == "10.0.0.1"``) equal the
     ones read back.  A value that does not convert is kept as it is: encoding reports it.
     """
-    kinds = _FIELD_KINDS.get(field)
-    if not kinds or value is None:
-        return value
+    form = _CANONICAL_FORM[field]
     try:
-        if all(ft == FieldType.IP_ADDRESS for _, ft in kinds):
+        if form == "address":
             if isinstance(value, str):
                 text = value.strip()
                 return ipaddress.ip_network(text) if "/" in text else ipaddress.ip_address(text)
             if isinstance(value, Range) and isinstance(value.low, str) and isinstance(value.high, str):
                 return Range(ipaddress.ip_address(value.low.strip()),
                              ipaddress.ip_address(value.high.strip()))
-        elif kinds == {(DataType.SID, FieldType.RAW_DATA)}:
+        elif form == "sid":
             if isinstance(value, (str, bytes)):
                 return security.sid_to_string(value)
-        elif all(dt in _TOKEN_TYPES for dt, _ in kinds):
+        elif form == "token":
             if isinstance(value, bytes) or (isinstance(value, str)
                                             and not security.is_sid_string(value.strip())):
                 return security.SecurityDescriptor(value)
-        elif kinds == {(DataType.BYTE_ARRAY16, FieldType.RAW_DATA)}:
+        elif form == "guid":
             if isinstance(value, bytes) and len(value) == 16:
                 return uuid.UUID(bytes_le=value)
-        elif kinds == {(DataType.BYTE_ARRAY6, FieldType.RAW_DATA)}:
+        elif form == "blob":
+            if isinstance(value, str) and "\0" not in value and not _bad_app_id_text(field.name, value):
+                return value.encode("utf-16-le") + b"\0\0"
+        elif form == "mac":
             if isinstance(value, str):
                 return _mac_bytes(value) or value
     except (ValueError, ValidationError):
@@ -515,13 +546,17 @@ def _as_network(field: Any, network: Any) -> Any:
 
 
 def _parse_network(where: str, text: str) -> Union[ipaddress.IPv4Network, ipaddress.IPv6Network]:
+    address_text, _, prefix_text = text.strip().partition("/")
     try:
-        return ipaddress.ip_network(text.strip())
-    except ipaddress.NetmaskValueError as exc:
+        address = ipaddress.ip_address(address_text)
+    except ValueError:
+        raise ValidationError(FWP_E_TYPE_MISMATCH, field=where, value=text,
+                              reason="not an IP network 'address/prefix'") from None
+    network_type = ipaddress.IPv4Network if address.version == 4 else ipaddress.IPv6Network
+    try:
+        return network_type(f"{address}/{prefix_text}" if prefix_text else str(address))
+    except ValueError as exc:  # NetmaskValueError, or host bits set under the mask
         raise ValidationError(FWP_E_INVALID_NET_MASK, field=where, value=text, reason=str(exc)) from None
-    except ValueError as exc:
-        code = FWP_E_INVALID_NET_MASK if "host bits" in str(exc) else FWP_E_TYPE_MISMATCH
-        raise ValidationError(code, field=where, value=text, reason=str(exc)) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -533,11 +568,21 @@ WireCondition = Tuple[uuid.UUID, int, WireValue]
 
 
 class _Where:
-    """Names the condition being encoded in error messages: "conditions[2] IP_REMOTE_PORT"."""
+    """Names the condition being encoded in error messages: "conditions[2] IP_REMOTE_PORT"
+    (formatted only when there is an error to report)."""
 
-    def __init__(self, label: str, layer: Layer) -> None:
-        self.label = label
+    __slots__ = ("prefix", "index", "name", "layer")
+
+    def __init__(self, prefix: str, index: Optional[int], name: str, layer: Layer) -> None:
+        self.prefix = prefix
+        self.index = index
+        self.name = name
         self.layer = layer
+
+    @property
+    def label(self) -> str:
+        where = self.prefix if self.index is None else f"{self.prefix}[{self.index}]"
+        return f"{where} {self.name}"
 
     def fail(self, code: int, value: Any, reason: str) -> ValidationError:
         return ValidationError(code, field=self.label, value=value, reason=reason)
@@ -623,8 +668,7 @@ def _encode_scalar(where: _Where, field_name: str, dt: DataType, ft: FieldType, 
         if isinstance(value, bytes):
             return (dt, value)
         if isinstance(value, str):
-            if field_name in _APP_ID_FIELDS and (not value.startswith("\\")
-                                                 or value.startswith("\\\\")):
+            if _bad_app_id_text(field_name, value):
                 raise where.fail(FWP_E_TYPE_MISMATCH, value,
                                  "an app id is the NT device path, never a Win32 path: "
                                  "use wfp.app_id(path)")
@@ -688,6 +732,12 @@ def _parse_mac(where: _Where, text: str) -> bytes:
     return mac
 
 
+def _bad_app_id_text(field_name: str, text: str) -> bool:
+    """True for a Win32 path given as an app id (which never matches: it must be the device
+    path, from wfp.app_id())."""
+    return field_name in _APP_ID_FIELDS and (not text.startswith("\\") or text.startswith("\\\\"))
+
+
 def _utf16z(where: _Where, text: str) -> bytes:
     if "\0" in text:
         raise where.fail(FWP_E_INVALID_PARAMETER, text, "a string cannot contain NUL")
@@ -738,13 +788,18 @@ def _check_raw(where: _Where, raw: RawValue) -> WireValue:
         dt = DataType(raw.data_type)
     except ValueError:
         raise where.fail(FWP_E_TYPE_MISMATCH, raw, f"unknown data type {raw.data_type}") from None
-    if dt == DataType.V4_ADDR_MASK:
-        addr, mask = raw.payload
-        inverted = ~mask & 0xFFFFFFFF
-        if inverted & (inverted + 1):
-            raise where.fail(FWP_E_INVALID_NET_MASK, raw, f"mask 0x{mask:08x} is not contiguous")
-    if dt == DataType.V6_ADDR_MASK and not 0 <= raw.payload[1] <= 128:
-        raise where.fail(FWP_E_INVALID_NET_MASK, raw, f"prefix length {raw.payload[1]} exceeds 128")
+    if dt in (DataType.V4_ADDR_MASK, DataType.V6_ADDR_MASK):
+        try:
+            addr, mask = raw.payload
+            mask = int(mask)
+        except (TypeError, ValueError):
+            raise where.fail(FWP_E_TYPE_MISMATCH, raw, "an address mask payload is (address, mask)") from None
+        if dt == DataType.V4_ADDR_MASK:
+            inverted = ~mask & 0xFFFFFFFF
+            if not 0 <= mask <= 0xFFFFFFFF or inverted & (inverted + 1):
+                raise where.fail(FWP_E_INVALID_NET_MASK, raw, f"mask 0x{mask:08x} is not contiguous")
+        elif not 0 <= mask <= 128:
+            raise where.fail(FWP_E_INVALID_NET_MASK, raw, f"prefix length {mask} exceeds 128")
     return (dt, raw.payload)
 
 
@@ -776,23 +831,29 @@ def _check_match(where: _Where, match: Any, wire: WireValue, value: Any) -> int:
 def encode_condition(layer: Any, condition: Any, *, label: str = "condition",
                      template: bool = False) -> WireCondition:
     """Validate and encode one condition for ``layer``; see :func:`encode_conditions`."""
-    layer = coerce_layer(layer)
+    return _encode_condition(coerce_layer(layer), condition, label, None, template)
+
+
+def _encode_condition(layer: Layer, condition: Any, prefix: str, index: Optional[int],
+                      template: bool) -> WireCondition:
     if isinstance(condition, tuple) and len(condition) == 3:
         condition = Condition(*condition)
     if not isinstance(condition, Condition):
+        label = prefix if index is None else f"{prefix}[{index}]"
         raise ValidationError(FWP_E_INVALID_PARAMETER, field=label, value=condition,
                               reason="expected a wfp.Condition (e.g. Field.IP_REMOTE_PORT == 53)")
     field = condition.field
-    name = field.name if isinstance(field, _FieldBase) else str(field)
-    where = _Where(f"{label} {name}", layer)
-    info = layer.field_info(field) if isinstance(field, _FieldBase) else None
+    is_member = type(field) is Field
+    name = field._name_ if is_member else str(field)
+    where = _Where(prefix, index, name, layer)
+    info = _FIELD_INFO.get((layer._name_, name)) if is_member else None
     if info is None:
         raise where.fail(FWP_E_CONDITION_NOT_FOUND, condition.value,
                          f"{name} is not a field of layer {layer.name}")
     dt, ft = info
     wire = _encode_value(where, name, dt, ft, condition.value, template)
     match = _check_match(where, condition.match, wire, condition.value)
-    return (condition.field_key, match, (int(wire[0]), _plain_payload(wire)))
+    return (field._value_ if is_member else field, match, (int(wire[0]), _plain_payload(wire)))
 
 
 def _plain_payload(wire: WireValue) -> Any:
@@ -816,8 +877,7 @@ def encode_conditions(layer: Any, conditions: Iterable[Any], *,
     if isinstance(conditions, (Condition, str, bytes)):
         raise ValidationError(FWP_E_INVALID_PARAMETER, field="conditions", value=conditions,
                               reason="expected a list of conditions")
-    return [encode_condition(layer, c, label=f"conditions[{i}]", template=template)
-            for i, c in enumerate(conditions)]
+    return [_encode_condition(layer, c, "conditions", i, template) for i, c in enumerate(conditions)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -827,16 +887,19 @@ def encode_conditions(layer: Any, conditions: Iterable[Any], *,
 def decode_value(layer: Any, field: Any, wire: WireValue) -> Any:
     """The canonical Python value of a wire value of ``field`` at ``layer`` (see the module
     docstring).  Tolerant: whatever cannot be mapped comes back as :class:`RawValue`."""
+    layer_member = layer if type(layer) is Layer else _lookup_layer(layer)
+    field_member = field if type(field) is Field else _lookup_field(field)
+    return _decode_value(layer_member, field_member, wire)
+
+
+def _decode_value(layer: Optional[Layer], field: Any, wire: WireValue) -> Any:
     dt_raw, payload = wire
-    layer_member = _lookup_layer(layer)
-    field_member = _lookup_field(field)
     info = None
-    if layer_member is not None and isinstance(field_member, _FieldBase):
-        info = layer_member.field_info(field_member)
+    if layer is not None and type(field) is Field:
+        info = _FIELD_INFO.get((layer._name_, field._name_))
     field_dt, ft = info if info is not None else (None, FieldType.RAW_DATA)
-    try:
-        dt = DataType(dt_raw)
-    except ValueError:
+    dt = _DATA_TYPE_BY_VALUE.get(dt_raw)
+    if dt is None:
         return RawValue(dt_raw, payload)
     try:
         return _decode(dt, payload, field_dt, ft)
@@ -844,8 +907,16 @@ def decode_value(layer: Any, field: Any, wire: WireValue) -> Any:
         return RawValue(int(dt), payload)
 
 
+_DATA_TYPE_BY_VALUE = {int(d): d for d in DataType}
+_INTEGER_TYPES = frozenset(_UNSIGNED) | frozenset(_SIGNED)
+
+
 def _decode(dt: DataType, payload: Any, field_dt: Optional[DataType], ft: FieldType) -> Any:
     is_address = ft == FieldType.IP_ADDRESS
+    if dt in _INTEGER_TYPES:
+        if is_address and dt == DataType.UINT32 and field_dt == DataType.UINT32:
+            return ipaddress.IPv4Address(payload)
+        return int(payload)
     if dt == DataType.EMPTY:
         return None
     if dt == DataType.RANGE:
@@ -865,8 +936,6 @@ def _decode(dt: DataType, payload: Any, field_dt: Optional[DataType], ft: FieldT
             raise ValueError("bad V6_ADDR_MASK")
         keep = ((1 << 128) - 1) ^ ((1 << (128 - prefix)) - 1)
         return ipaddress.IPv6Network((address & keep, prefix))
-    if dt == DataType.UINT32 and is_address and field_dt == DataType.UINT32:
-        return ipaddress.IPv4Address(payload)
     if dt == DataType.BYTE_ARRAY16:
         data = bytes(payload)
         if len(data) != 16:
@@ -876,8 +945,6 @@ def _decode(dt: DataType, payload: Any, field_dt: Optional[DataType], ft: FieldT
         if field_dt == DataType.BYTE_ARRAY16:
             return uuid.UUID(bytes_le=data)
         return data
-    if dt in _UNSIGNED or dt in _SIGNED:
-        return int(payload)
     if dt in (DataType.FLOAT, DataType.DOUBLE):
         return float(payload)
     if dt == DataType.BYTE_ARRAY6:
@@ -911,7 +978,9 @@ def decode_condition(layer: Any, wire: Tuple[Any, int, WireValue]) -> Condition:
     was added (see the module docstring).
     """
     field_key, match, value = wire
-    field = _lookup_field(field_key)
+    layer_member = layer if type(layer) is Layer else _lookup_layer(layer)
+    field = _FIELD_BY_UUID.get(field_key)
     if field is None:
-        field = field_key
-    return Condition(field, match, decode_value(layer, field, value))
+        field = _lookup_field(field_key) or field_key
+    return Condition._trusted(field, _MATCH_BY_VALUE.get(match, match),
+                              _decode_value(layer_member, field, value))

@@ -317,7 +317,7 @@ class Rule:
                 flags |= flag
         _set(self, "_wire", (
             self.key, self.name, self.description, flags, self.provider, layer.value,
-            self.sublayer, _weight_to_wire(self.weight), encoded, int(action), callout, 0, None,
+            self.sublayer, _weight_to_wire(self.weight), tuple(encoded), int(action), callout, 0, None,
             self.data,
         ))
 

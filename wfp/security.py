@@ -419,11 +419,12 @@ def _parse_acl_text(text: str, sddl: str, is_sacl: bool) -> Tuple[int, Optional[
     head, rest = (text, "") if split < 0 else (text[:split], text[split:])
     position = 0
     flags_text = head.upper()
+    null_acl = False
     while position < len(flags_text):
         if flags_text.startswith("NO_ACCESS_CONTROL", position):
-            if rest:
-                raise _bad_sd(sddl, "NO_ACCESS_CONTROL (a NULL ACL) cannot have ACEs")
-            return control, None
+            null_acl = True
+            position += len("NO_ACCESS_CONTROL")
+            continue
         for name, bits in _ACL_FLAGS.items():
             if flags_text.startswith(name, position):
                 control |= bits[which]
@@ -431,6 +432,10 @@ def _parse_acl_text(text: str, sddl: str, is_sacl: bool) -> Tuple[int, Optional[
                 break
         else:
             raise _bad_sd(sddl, f"unknown ACL flag at {head[position:]!r}")
+    if null_acl:
+        if rest:
+            raise _bad_sd(sddl, "NO_ACCESS_CONTROL (a NULL ACL) cannot have ACEs")
+        return control, None
     aces = []
     while rest:
         if not rest.startswith("("):

@@ -366,7 +366,7 @@ class Session:
     def delete_rule(self, key_or_id: Any) -> None:
         """Delete a rule by key (UUID or Rule) or id (int)."""
         self._check_open("FwpmFilterDeleteById0")
-        self._delete_one(_rule_selector(key_or_id))
+        self._call(self._delete_one, _rule_selector(key_or_id))
 
     def _delete_one(self, selector: Union[int, uuid.UUID]) -> None:
         if isinstance(selector, int):

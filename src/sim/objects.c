@@ -378,7 +378,6 @@ static void slot_release_if_empty(sim_layer_state *ls, sim_slot *slot)
     ls->num_slots--;
 }
 
-sim_session *sim_session_by_serial(sim_engine *e, uint32_t serial);
 
 static void adjust_owner(sim_engine *e, const sim_object *o, int delta)
 {
@@ -400,6 +399,12 @@ static uint32_t link_filter(sim_engine *e, sim_filter *f, int restoring)
         return WFP_ERROR_NOT_ENOUGH_MEMORY;
     }
     if (sim_map_insert(&e->filters_by_key, f) != 0) {
+        sim_map_remove(&e->filters_by_id, f);
+        slot_release_if_empty(ls, slot);
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    }
+    if (sim_index_add(e, f) != WFP_OK) {
+        sim_map_remove(&e->filters_by_key, f);
         sim_map_remove(&e->filters_by_id, f);
         slot_release_if_empty(ls, slot);
         return WFP_ERROR_NOT_ENOUGH_MEMORY;
@@ -435,6 +440,7 @@ static uint32_t link_filter(sim_engine *e, sim_filter *f, int restoring)
 
 static void unlink_filter(sim_engine *e, sim_filter *f)
 {
+    sim_index_remove(e, f);
     sim_layer_state *ls = &e->layers[f->layer];
     sim_slot *slot = slot_for(e, ls, f->sublayer, 0);
     sim_tree_remove(&slot->root, f);
@@ -515,6 +521,7 @@ void sim_unlink(sim_engine *e, sim_object *o)
 
 void sim_object_free(sim_engine *e, sim_object *o)
 {
+    e->object_bytes -= o->size;
     switch (o->kind) {
     case SIM_KIND_SUBLAYER: {
         sim_sublayer *s = (sim_sublayer *)o;
@@ -524,7 +531,6 @@ void sim_object_free(sim_engine *e, sim_object *o)
     }
     case SIM_KIND_FILTER: {
         sim_filter *f = (sim_filter *)o;
-        e->object_bytes -= f->alloc_size;
         sim_object_unref(e, &f->sublayer->obj);
         if (f->provider != NULL)
             sim_object_unref(e, &f->provider->obj);
@@ -869,13 +875,16 @@ static uint32_t filter_callout(add_check *c)
     const wfp_filter0 *f = c->input;
     if (!is_callout_action(f->action.type))
         return WFP_OK;
+    /* A loaded snapshot names the callouts its machine's drivers registered (snapshot.c). */
+    if (c->ctx->loading)
+        return WFP_OK;
     return sim_is_builtin_callout(&f->action.calloutKey) ? WFP_OK : WFP_E_CALLOUT_NOT_FOUND;
 }
 
 static uint32_t filter_provider_context(add_check *c)
 {
     const wfp_filter0 *f = c->input;
-    if (!(f->flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT))
+    if (!(f->flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT) || c->ctx->loading)
         return WFP_OK;
     return sim_is_builtin_provider_context(&f->providerContextKey) ? WFP_OK
                                                                    : WFP_E_PROVIDER_CONTEXT_NOT_FOUND;
@@ -976,7 +985,7 @@ sim_filter *sim_build_condition_block(const wfp_layer_info *layer, const wfp_fil
         return NULL;
     size_t off = round8(sizeof(sim_filter));
     f->layer = (uint16_t)(layer - wfp_layer_table);
-    f->alloc_size = (uint32_t)size;
+    f->obj.size = (uint32_t)size;
     encode_conditions(f, layer, conds, n, &off);
     return f;
 }
@@ -1012,7 +1021,6 @@ static sim_filter *build_filter(sim_engine *e, const wfp_filter0 *in, const add_
     f->flags = in->flags;
     f->layer = (uint16_t)(c->layer - wfp_layer_table);
     f->weight_type = (uint8_t)in->weight.type;
-    f->alloc_size = (uint32_t)size;
     f->left = f->right = f->prev = f->next = NULL;
     f->height = 0;
 

@@ -40,6 +40,7 @@ static void weak_entropy(void *buf, size_t len)
 #define _WIN32_WINNT 0x0601 /* SRWLOCK, CONDITION_VARIABLE, GetTickCount64: Windows 7+ */
 #endif
 #define WIN32_LEAN_AND_MEAN
+#include <wchar.h>
 #include <windows.h>
 
 struct sim_mutex {
@@ -189,8 +190,18 @@ uint32_t sim_file_read_prefix(const char *path, void *buf, size_t len, size_t *g
 
 uint32_t sim_file_replace(const char *path, const void *data, size_t len)
 {
-    wchar_t suffix[32];
-    swprintf(suffix, 32, L".tmp.%lu", (unsigned long)GetCurrentProcessId());
+    wchar_t suffix[32] = L".tmp.";
+    wchar_t digits[16];
+    size_t n = 0;
+    unsigned long pid = (unsigned long)GetCurrentProcessId();
+    do {
+        digits[n++] = (wchar_t)(L'0' + pid % 10);
+        pid /= 10;
+    } while (pid > 0);
+    size_t end = wcslen(suffix);
+    while (n > 0)
+        suffix[end++] = digits[--n];
+    suffix[end] = L'\0';
     wchar_t *tmp = widen(path, suffix);
     wchar_t *dst = widen(path, NULL);
     uint32_t status = WFPKIT_E_STATE_IO;

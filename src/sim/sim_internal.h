@@ -60,6 +60,7 @@ typedef struct sim_object {
     uint32_t refs;   /* memory references: indexes, snapshots, undo log, referring objects */
     uint32_t users;  /* live objects that refer to this one (FWP_E_IN_USE) */
     uint32_t owner;  /* session serial of a dynamic object, else 0 */
+    uint32_t size;   /* bytes of its allocation */
     uint8_t lifetime;
     uint8_t linked;  /* currently visible in the engine */
     uint8_t kind;    /* SIM_KIND_* */
@@ -131,7 +132,6 @@ typedef struct sim_filter {
     uint32_t description_off;
     uint32_t data_off;
     uint32_t data_size;
-    uint32_t alloc_size;
     uint16_t layer;                           /* index into wfp_layer_table */
     uint8_t weight_type;                      /* WFP_EMPTY, WFP_UINT8 or WFP_UINT64 */
     uint8_t height;                           /* AVL height */
@@ -191,7 +191,7 @@ typedef struct sim_enum sim_enum;
 typedef struct sim_session sim_session;
 
 struct sim_session {
-    struct sim_engine_state *engine;
+    struct wfp_sim_engine *engine;
     sim_session *next_in_engine;
     wfp_guid key;
     wfp_wchar *name;
@@ -217,9 +217,13 @@ struct sim_enum {
     sim_object **items; /* referenced objects (filters, providers, sublayers) */
     size_t count;
     size_t pos;
+    struct sim_event_snapshot *events; /* net events (events.c) */
 };
 
 /* ---- the engine ------------------------------------------------------------------------------ */
+
+/* Classification state (classify_index.c): the equality index, created by the first filter. */
+typedef struct sim_classify_state sim_classify_state;
 
 typedef struct sim_persist_state {
     char *path;
@@ -229,7 +233,7 @@ typedef struct sim_persist_state {
     uint64_t generation; /* of the file content this engine last loaded or wrote */
 } sim_persist_state;
 
-struct sim_engine_state {
+struct wfp_sim_engine {
     sim_mutex *mutex;
     sim_cond *changed;         /* transaction lock released, session closed */
     uint32_t refs;             /* creator + open sessions */
@@ -260,9 +264,11 @@ struct sim_engine_state {
     uint32_t inject_code;
 
     sim_persist_state persist;
+    sim_classify_state *classify;
+    struct sim_event_log *events; /* net events recorded by classify (events.c) */
 };
 
-typedef struct sim_engine_state sim_engine;
+typedef struct wfp_sim_engine sim_engine;
 
 /* Built-in sublayer weights (no documented values exist). */
 uint16_t sim_builtin_sublayer_weight(const wfp_guid *key);
@@ -319,6 +325,9 @@ int sim_compare_values(const sim_filter *fa, uint32_t type, uint64_t a, const si
                        uint64_t b);
 int sim_value_less_equal(const wfp_value0 *low, const wfp_value0 *high);
 uint32_t sim_type_bits(uint32_t type);
+void sim_ordered_key(const sim_filter *f, uint32_t type, uint64_t bits, uint8_t key[16]);
+void sim_domain_end(uint32_t width, int high, uint8_t key[16]);
+wfp_wchar sim_to_lower(wfp_wchar c);
 
 /* weight.c */
 uint64_t sim_auto_weight(const sim_filter *f);
@@ -339,14 +348,55 @@ uint32_t sim_out_layer_page(size_t first, size_t n, void ***out);
 
 /* filter_enum.c */
 uint32_t sim_filter_snapshot(sim_engine *e, const wfp_filter_enum_template0 *tmpl, sim_enum *en);
-/* Template vs. filter relation, exposed for classify. */
+
+/* objects.c, continued */
+void sim_objects_init_maps(sim_engine *e);
+sim_session *sim_session_by_serial(sim_engine *e, uint32_t serial);
+uint32_t sim_undo_apply(sim_engine *e, sim_undo *u);
+sim_filter *sim_build_condition_block(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
+                                      uint32_t n);
+uint32_t sim_provider_add(sim_session *session, const wfp_provider0 *in);
+uint32_t sim_sublayer_add(sim_session *session, const wfp_sublayer0 *in);
+uint32_t sim_filter_add(sim_session *session, const wfp_filter0 *in, uint64_t *id);
+uint32_t sim_provider_delete(sim_session *session, const wfp_guid *key);
+uint32_t sim_sublayer_delete(sim_session *session, const wfp_guid *key);
+uint32_t sim_filter_delete_key(sim_session *session, const wfp_guid *key);
+uint32_t sim_filter_delete_id(sim_session *session, uint64_t id);
+uint32_t sim_enum_providers(sim_engine *e, const wfp_sublayer_enum_template0 *sublayer_tmpl, int kind,
+                            sim_enum *en);
+
+/* engine.c: a call's hold on a session and its engine, for entry points outside the backend
+   table.  Begin validates the handle, takes the engine mutex and, unless the session has an
+   explicit transaction, the transaction lock (shared to read, exclusive to write); end commits
+   or undoes an implicit write, releases both and returns status (or the commit's failure). */
+typedef struct sim_call_scope {
+    sim_session *session;
+    sim_engine *engine;
+    int implicit_write;
+} sim_call_scope;
+
+uint32_t sim_scope_begin(wfp_handle handle, int write, sim_call_scope *scope);
+uint32_t sim_scope_end(sim_call_scope *scope, uint32_t status);
+
+/* classify_index.c: every filter link/unlink keeps the classify index in step */
+uint32_t sim_index_add(sim_engine *e, sim_filter *f);
+void sim_index_remove(sim_engine *e, sim_filter *f);
+void sim_classify_state_free(sim_engine *e);
+size_t sim_index_bytes(const sim_engine *e);
+
+/* ---- events.c: net events recorded by classify ---- */
+/* The net-event log and its enumeration handles (engine.c enum_create / enum_page / enum_free). */
+uint32_t sim_events_snapshot(sim_engine *e, const wfp_net_event_enum_template0 *tmpl, sim_enum *en);
+uint32_t sim_events_page(sim_enum *en, size_t n, void ***out);
+void sim_events_snapshot_free(sim_enum *en);
+void sim_events_free(sim_engine *e);
 
 /* persist.c */
 uint32_t sim_persist_open(sim_engine *e, const char *path);
 void sim_persist_close(sim_engine *e);
 /* Takes the inter-process lock (waiting until deadline) and reloads the file if another process
    changed it.  The caller holds the engine mutex; it is released while waiting. */
-uint32_t sim_persist_begin_write(sim_engine *e, uint64_t deadline_ms);
+uint32_t sim_persist_begin_write(sim_engine *e, uint64_t deadline_ms, int unlock_while_waiting);
 /* Saves (when durable_change) and releases the inter-process lock. */
 uint32_t sim_persist_end_write(sim_engine *e, int save);
 uint32_t sim_persist_refresh(sim_engine *e);

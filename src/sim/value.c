@@ -290,3 +290,59 @@ int sim_value_less_equal(const wfp_value0 *low, const wfp_value0 *high)
         return 1;
     }
 }
+
+/* Big-endian 128-bit key of an ordered value, so intervals of any width compare bytewise.
+   Signed values are biased into unsigned order. */
+void sim_ordered_key(const sim_filter *f, uint32_t type, uint64_t bits, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    if (type == WFP_BYTE_ARRAY16_TYPE) {
+        uint32_t len;
+        memcpy(key, sim_payload(f, bits, &len), 16);
+        return;
+    }
+    uint32_t width = sim_type_bits(type);
+    if (type >= WFP_INT8 && type <= WFP_INT64)
+        bits ^= 1ull << (width - 1);
+    if (width < 64)
+        bits &= (1ull << width) - 1;
+    for (int i = 0; i < 8; i++)
+        key[8 + i] = (uint8_t)(bits >> (56 - 8 * i));
+}
+
+/* The smallest (high == 0) or largest key of a width-bit domain. */
+void sim_domain_end(uint32_t width, int high, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    if (!high)
+        return;
+    for (uint32_t bit = 128 - width; bit < 128; bit++)
+        key[bit / 8] |= (uint8_t)(1u << (7 - bit % 8));
+}
+
+/*
+ * Simple case folding for EQUAL_CASE_INSENSITIVE and app ids: ASCII, Latin-1, Latin Extended-A
+ * pairs, Greek and Cyrillic capitals map to their lower-case letters.  Nothing else changes
+ * (no multi-unit mappings, no locale rules).
+ */
+wfp_wchar sim_to_lower(wfp_wchar c)
+{
+    if (c < 0x80)
+        return (c >= 'A' && c <= 'Z') ? (wfp_wchar)(c + 32) : c;
+    if ((c >= 0x00C0 && c <= 0x00DE && c != 0x00D7) || (c >= 0x0391 && c <= 0x03AB && c != 0x03A2) ||
+        (c >= 0x0410 && c <= 0x042F))
+        return (wfp_wchar)(c + 32);
+    if (c >= 0x0400 && c <= 0x040F)
+        return (wfp_wchar)(c + 80);
+    if (c == 0x0178)
+        return 0x00FF;
+    if (c >= 0x0100 && c <= 0x017F && c != 0x0130 && c != 0x0131 && c != 0x0138 && c != 0x0149 && c != 0x017F) {
+        /* Latin Extended-A alternates capital/small, with the parity flipping at U+0139..U+0148
+           and U+0179..U+017E. */
+        int odd_capitals = (c >= 0x0139 && c <= 0x0148) || (c >= 0x0179 && c <= 0x017E);
+        if ((c % 2 == 1) == odd_capitals)
+            return (wfp_wchar)(c + 1);
+        return c;
+    }
+    return c;
+}

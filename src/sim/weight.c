@@ -39,24 +39,6 @@ static uint32_t popcount64(uint64_t x)
     return n;
 }
 
-/* Big-endian 128-bit key of an ordered value, so intervals of any width compare bytewise. */
-static void ordered_key(const sim_filter *f, uint32_t type, uint64_t bits, uint8_t key[16])
-{
-    memset(key, 0, 16);
-    if (type == WFP_BYTE_ARRAY16_TYPE) {
-        uint32_t len;
-        memcpy(key, sim_payload(f, bits, &len), 16);
-        return;
-    }
-    uint32_t width = sim_type_bits(type);
-    if (type >= WFP_INT8 && type <= WFP_INT64)
-        bits ^= 1ull << (width - 1); /* bias signed values into unsigned order */
-    if (width < 64)
-        bits &= (1ull << width) - 1;
-    for (int i = 0; i < 8; i++)
-        key[8 + i] = (uint8_t)(bits >> (56 - 8 * i));
-}
-
 static uint32_t shared_leading_bits(const uint8_t a[16], const uint8_t b[16], uint32_t width)
 {
     uint32_t skip = 128 - width, shared = 0;
@@ -73,16 +55,6 @@ static uint32_t shared_leading_bits(const uint8_t a[16], const uint8_t b[16], ui
 static uint32_t interval_precision(const uint8_t low[16], const uint8_t high[16], uint32_t width)
 {
     return 128u * shared_leading_bits(low, high, width) / width;
-}
-
-static void domain_end(uint32_t type, int high, uint8_t key[16])
-{
-    uint32_t width = sim_type_bits(type);
-    memset(key, 0, 16);
-    if (!high)
-        return;
-    for (uint32_t bit = 128 - width; bit < 128; bit++)
-        key[bit / 8] |= (uint8_t)(1u << (7 - bit % 8));
 }
 
 static uint32_t condition_precision(const sim_filter *f, const sim_cond *c)
@@ -121,14 +93,14 @@ static uint32_t condition_precision(const sim_filter *f, const sim_cond *c)
         type = ends[0].type;
         if (sim_type_bits(type) == 0)
             return 16;
-        ordered_key(f, type, ends[0].bits, low);
-        ordered_key(f, type, ends[1].bits, high);
+        sim_ordered_key(f, type, ends[0].bits, low);
+        sim_ordered_key(f, type, ends[1].bits, high);
     } else {
         if (sim_type_bits(type) == 0)
             return 16;
         int upper = c->match == WFP_MATCH_GREATER || c->match == WFP_MATCH_GREATER_OR_EQUAL;
-        ordered_key(f, type, c->bits, upper ? low : high);
-        domain_end(type, upper, upper ? high : low);
+        sim_ordered_key(f, type, c->bits, upper ? low : high);
+        sim_domain_end(sim_type_bits(type), upper, upper ? high : low);
     }
     return interval_precision(low, high, sim_type_bits(type));
 }

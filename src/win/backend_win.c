@@ -78,6 +78,14 @@ static uint32_t win_status;
 static const char *win_first_missing;
 static INIT_ONCE win_once = INIT_ONCE_STATIC_INIT;
 
+/* Windows 7 has these flags only with KB2533623; some SDKs declare them for Windows 8 only. */
+#ifndef LOAD_LIBRARY_SEARCH_APPLICATION_DIR
+#define LOAD_LIBRARY_SEARCH_APPLICATION_DIR 0x00000200
+#endif
+#ifndef LOAD_LIBRARY_SEARCH_SYSTEM32
+#define LOAD_LIBRARY_SEARCH_SYSTEM32 0x00000800
+#endif
+
 static HMODULE load_fwpuclnt(void)
 {
     /* The application directory and System32 only: never the current directory or PATH, where a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -35,3 +36,10 @@ def port_rule(port: int, *, sublayer: uuid.UUID, provider: uuid.UUID | None = No
     """A rule matching one remote port."""
     return wfp.Rule(name=f"port {port}", layer=layer, sublayer=sublayer, provider=provider,
                     action=action, conditions=[wfp.Field.IP_REMOTE_PORT == port], **extra)
+
+
+def subprocess_env() -> dict:
+    """The environment for a child Python that must import this same wfp package."""
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(wfp.__file__)))
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}

@@ -33,3 +33,28 @@ def require(*tools: str) -> None:
     if os.environ.get("WFP_REQUIRE_CROSS") == "1":
         pytest.fail(reason + " [WFP_REQUIRE_CROSS=1]", pytrace=False)
     pytest.skip(reason)
+
+
+CROSS = crosslib.ROOT / "tools" / "cross"
+
+
+def listed(name: str) -> list:
+    lines = (CROSS / name).read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+WIN7_EXPORTS = listed("fwpuclnt-win7.txt")
+ALLOWED_DLLS = {name.lower() for name in listed("dll-imports.txt")}
+
+
+def check_shipped_binary(path: pathlib.Path, arch: str) -> None:
+    """The rules for anything built from the core + win backend."""
+    imports = crosslib.pe_imports(path, arch)
+    dlls = {dll.lower() for dll in imports}
+    assert "fwpuclnt.dll" not in dlls, f"{path.name} imports fwpuclnt.dll: {imports['fwpuclnt.dll']}"
+    assert dlls <= ALLOWED_DLLS, f"{path.name} imports {sorted(dlls - ALLOWED_DLLS)}"
+    # The names handed to GetProcAddress: exactly the Windows 7 list, no more, no fewer.
+    looked_up = crosslib.ascii_strings(path, r"Fwpm\w+")
+    assert sorted(looked_up) == sorted(WIN7_EXPORTS)
+    kernel32 = next(names for dll, names in imports.items() if dll.lower() == "kernel32.dll")
+    assert "GetProcAddress" in kernel32 and "LoadLibraryExW" in kernel32

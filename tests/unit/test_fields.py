@@ -80,7 +80,7 @@ def test_field_members_compare_and_hash_as_members():
 
 
 def test_layer_properties():
-    assert V4.layer_id == 48 and V6.layer_id == 49
+    assert V4.layer_id == 48 and V6.layer_id == 50
     assert not V4.is_v6 and V6.is_v6
     assert V4.is_ale and not Layer.INBOUND_IPPACKET_V4.is_ale
     assert Layer.RPC_UM.is_user_mode and not V4.is_user_mode
@@ -177,6 +177,14 @@ def test_sugar_builds_conditions(built, match, value):
     assert built == Condition(built.field, match, value)
 
 
+def test_range_unpacks_and_compares():
+    low, high = Range(1, 2)
+    assert (low, high) == (1, 2)
+    assert Range(1, 2) == Range(1, 2) != Range(1, 3)
+    with pytest.raises(AttributeError):
+        Range(1, 2).low = 0
+
+
 def test_sugar_keeps_the_field():
     assert (Field.ICMP_TYPE == 8).field is Field.IP_LOCAL_PORT
     assert (Field.IP_PROTOCOL == 6).field is Field.IP_PROTOCOL
@@ -224,6 +232,9 @@ def test_condition_canonicalises_text_values_by_field():
     sd = (Field.ALE_USER_ID == "D:(A;;0x1;;;WD)").value
     assert isinstance(sd, SecurityDescriptor) and sd == EVERYONE_MATCH_SD
     assert (Field.MAC_LOCAL_ADDRESS == "00-11-22-aa-bb-cc").value == bytes.fromhex("001122aabbcc")
+    assert (Field.ALE_APP_ID.prefix("\\x.exe")).value == "\\x.exe".encode("utf-16-le") + b"\0\0"
+    assert (Field.PEER_NAME == "host").value == "host".encode("utf-16-le") + b"\0\0"
+    assert (Field.ALE_APP_ID == "C:\\x.exe").value == "C:\\x.exe"  # rejected when encoded
     guid = uuid.uuid4()
     assert (Field.RPC_IF_UUID == guid.bytes_le).value == guid
     # What does not convert is kept for encode_conditions to report.
@@ -295,6 +306,13 @@ def test_encode_accepts_condition_tuples_and_reports_other_items():
     assert "conditions[1]" in str(error)
     error = rejected(V4, Field.IP_PROTOCOL == 6)
     assert "list of conditions" in str(error)
+
+
+def test_encode_condition_alone_names_it_by_its_label():
+    assert encode_condition("ALE_AUTH_CONNECT_V4", Field.IP_PROTOCOL == 6) == (Field.IP_PROTOCOL.value, 0, (1, 6))
+    with pytest.raises(ValidationError) as info:
+        encode_condition(V4, Field.IP_PROTOCOL == 300, label="template")
+    assert info.value.field == "template IP_PROTOCOL"
 
 
 def test_encode_rejects_an_unknown_layer():
@@ -380,7 +398,7 @@ def test_encode_rejects_an_unknown_layer():
     (V4, Field.ALE_APP_ID == "C:\\Windows\\notepad.exe", "FWP_E_TYPE_MISMATCH", "ALE_APP_ID",
      "notepad.exe", "wfp.app_id(path)"),
     (V4, Field.ALE_APP_ID == "\\device\\a\0b", "FWP_E_INVALID_PARAMETER", "ALE_APP_ID",
-     "\\\\x00b", "NUL"),
+     "\\x00b", "NUL"),
     (V4, Field.ALE_APP_ID == 3, "FWP_E_TYPE_MISMATCH", "ALE_APP_ID", "3", "byte blob"),
     (V4, Field.ALE_PACKAGE_ID == "S-1-15-x", "FWP_E_TYPE_MISMATCH", "ALE_PACKAGE_ID",
      "'S-1-15-x'", "not a SID"),
@@ -388,10 +406,14 @@ def test_encode_rejects_an_unknown_layer():
     (V4, Field.ALE_USER_ID == "D:(A;;0x1;;;WD", "ERROR_INVALID_SECURITY_DESCR", "ALE_USER_ID",
      "'D:(A;;0x1;;;WD'", "unterminated"),
     (V4, Field.ALE_USER_ID == EVERYONE_MATCH_SD[:30], "ERROR_INVALID_SECURITY_DESCR", "ALE_USER_ID",
-     "b'\\x01\\x00", "runs past"),
+     "b'\\x01\\x00", "does not fit"),
     (V4, Field.ALE_USER_ID == 1, "FWP_E_TYPE_MISMATCH", "ALE_USER_ID", "1", "security descriptor"),
     (V4, Field.BITMAP_IP_REMOTE_PORT == 1, "FWP_E_TYPE_MISMATCH", "BITMAP_IP_REMOTE_PORT", "1",
      "BITMAP_INDEX"),
+    (V4, Condition(Field.IP_REMOTE_PORT, Match.EQUAL, RawValue(0x999, 1)), "FWP_E_TYPE_MISMATCH",
+     "IP_REMOTE_PORT", "RawValue(data_type=2457", "unknown data type"),
+    (V4, Condition(Field.IP_REMOTE_ADDRESS, Match.EQUAL, RawValue(0x100, 5)), "FWP_E_TYPE_MISMATCH",
+     "IP_REMOTE_ADDRESS", "payload=5", "(address, mask)"),
     (Layer.INBOUND_MAC_FRAME_ETHERNET, Field.MAC_LOCAL_ADDRESS == bytes(5), "FWP_E_TYPE_MISMATCH",
      "MAC_LOCAL_ADDRESS", "b'\\x00", "6 bytes"),
     (Layer.INBOUND_MAC_FRAME_ETHERNET, Field.MAC_LOCAL_ADDRESS == "00:11:22", "FWP_E_TYPE_MISMATCH",
@@ -400,7 +422,8 @@ def test_encode_rejects_an_unknown_layer():
      "RPC_IF_UUID", "'12345678", "uuid.UUID"),
 ])
 def test_validation_names_code_field_and_value(layer, bad, name, label, value_text, reason):
-    good = Field.IP_LOCAL_INTERFACE == 1 if Field.IP_LOCAL_INTERFACE in layer.fields else Field.FLAGS.all_set(0)
+    good = next(Condition(f, Match.EQUAL, 0) for f, (dt, ft) in layer.fields.items()
+                if dt == DataType.UINT32 and ft == FieldType.RAW_DATA)
     error = rejected(layer, [good, good, bad])
     assert error.name == name
     assert isinstance(error, ValueError)
@@ -483,7 +506,7 @@ def test_decode_condition_gives_members_and_keeps_unknown_fields():
     (V4, Field.ALE_PACKAGE_ID == "AC"),
     (V4, Field.IP_REMOTE_ADDRESS.between("10.0.0.1", "10.0.0.5")),
     (Layer.RPC_UM, Field.RPC_IF_UUID == uuid.UUID("12345678-1234-5678-9abc-def012345678")),
-    (Layer.INBOUND_MAC_FRAME_NATIVE, Field.MAC_LOCAL_ADDRESS == "aa:bb:cc:dd:ee:ff"),
+    (Layer.OUTBOUND_MAC_FRAME_ETHERNET, Field.MAC_LOCAL_ADDRESS == "aa:bb:cc:dd:ee:ff"),
     (V4, Condition(Field.IP_REMOTE_PORT, Match.EQUAL, None)),
 ])
 def test_encode_then_decode_is_identity(layer, condition):

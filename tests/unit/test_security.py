@@ -214,6 +214,7 @@ def test_parse_gives_the_parts():
     "D:(A;;0x1;;;WD)",
     "O:SYG:BAD:PAI(D;;0x1;;;AN)(A;OICI;0x1f01ff;;;S-1-5-21-7-8-9-500)",
     "D:NO_ACCESS_CONTROL",
+    "D:PNO_ACCESS_CONTROL",
     "D:",
     "O:S-1-5-80-1-2-3-4-5",
     "D:(A;;0x1;;;S-1-0x123456789abc-1)S:AI(AU;FA;0x10;;;SY)",

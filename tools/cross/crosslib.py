@@ -5,6 +5,8 @@ with Debian's mingw-w64, clang-14 and wine64 packages; nothing is linked or run 
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import os
 import pathlib
@@ -36,6 +38,8 @@ TOOLS = {
 
 
 def have(tool: str) -> bool:
+    if tool == "aarch64" and not os.path.exists(os.path.join(MINGW_INCLUDE, "fwpmu.h")):
+        return False  # clang alone has no Windows headers: they come with mingw-w64-common
     path = TOOLS.get(tool, tool)
     return os.path.isabs(path) and os.access(path, os.X_OK) or shutil.which(path) is not None
 
@@ -159,6 +163,18 @@ def ascii_strings(path: os.PathLike, pattern: str) -> List[str]:
     return sorted(s for s in found if rx.fullmatch(s))
 
 
+@contextlib.contextmanager
+def cache_lock(name: str):
+    """Serialise work on one cache entry between processes (e.g. pytest-xdist workers)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f".{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 # ---------------------------------------------------------------- Windows CPython (§4 recipe)
 PYTHON_SOURCE_PACKAGE = "python3.11"
 
@@ -170,11 +186,15 @@ def windows_python(cache: pathlib.Path = CACHE) -> Dict[str, pathlib.Path]:
     stable-ABI export list in PC/python3dll.c) and cached; later calls cost nothing.
     """
     base = cache / "python3.11"
-    done = base / "ready"
     paths = {"include": base / "Include", "pc": base / "PC", "lib": base / "libpython3.dll.a",
              "def": base / "python3.def"}
-    if done.exists():
-        return paths
+    with cache_lock("python3.11"):
+        if not (base / "ready").exists():
+            _build_windows_python(base, paths)
+    return paths
+
+
+def _build_windows_python(base: pathlib.Path, paths: Dict[str, pathlib.Path]) -> None:
     base.mkdir(parents=True, exist_ok=True)
     apt = base / "apt"
     for sub in ("sources.list.d", "lists/partial", "cache/archives/partial"):
@@ -214,11 +234,9 @@ def windows_python(cache: pathlib.Path = CACHE) -> Dict[str, pathlib.Path]:
                             + "".join(f"{d} DATA\n" for d in data))
     Step.run("python-src: dlltool", [TOOLS["dlltool"], "-d", str(paths["def"]), "-l",
                                      str(paths["lib"]), "-D", "python3.dll"])
-    for tarball in download.iterdir():
-        tarball.unlink()
+    shutil.rmtree(download)
     shutil.rmtree(apt)
-    done.write_text("ok\n")
-    return paths
+    (base / "ready").write_text("ok\n")
 
 
 # ---------------------------------------------------------------- Wine
@@ -233,11 +251,12 @@ def wine_env(prefix: pathlib.Path, overrides: str) -> Dict[str, str]:
 def wine_prefix(cache: pathlib.Path = CACHE) -> pathlib.Path:
     """A booted 64-bit Wine prefix, created once (about 8 s) and reused."""
     prefix = cache / "wineprefix"
-    if not (prefix / "system.reg").exists():
-        prefix.parent.mkdir(parents=True, exist_ok=True)
-        env = wine_env(prefix, "mscoree,mshtml=")
-        Step.run("wine: wineboot", [WINE, "wineboot", "-i"], env=env, timeout=300)
-        wine_stop(prefix)
+    with cache_lock("wineprefix"):
+        if not (prefix / "system.reg").exists():
+            shutil.rmtree(prefix, ignore_errors=True)  # a boot that was cut short
+            env = wine_env(prefix, "mscoree,mshtml=")
+            Step.run("wine: wineboot", [WINE, "wineboot", "-i"], env=env, timeout=300)
+            wine_stop(prefix)
     return prefix
 
 

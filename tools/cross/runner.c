@@ -433,7 +433,7 @@ static void stub_flow(void)
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "engine";
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    setvbuf(stdout, NULL, _IONBF, 0); /* every line out even if Wine kills the process */
     if (strcmp(mode, "engine") == 0) {
         engine_flow();
     } else if (strcmp(mode, "stub") == 0) {

@@ -1,0 +1,810 @@
+/*
+ * The equality index that keeps a classify's cost nearly flat in the number of filters.
+ *
+ * Per (layer, sublayer) slot, every filter is filed once:
+ *  - under one of its fields whose conditions are all EQUAL tests of single values (an exact
+ *    value, or an address with a mask or prefix): one entry per ORed value, in a bucket keyed by
+ *    (field, prefix length, value under the prefix).  A filter can only match values that hash
+ *    to one of its buckets, so a classify probes, per field used in the slot and per prefix
+ *    length in use there, one bucket;
+ *  - or, when it has no such field, in the slot's residual list, which every classify scans.
+ * The field is chosen from the filter alone (the most selective kind, see field_rank), so
+ * deleting recomputes the same keys.  A classify merges the residual list and the buckets it
+ * hit in arbitration order (effective weight desc, id asc) and runs the full match on each.
+ *
+ * Lists are kept sorted lazily: additions append (staying sorted when they arrive in order),
+ * deletions leave a tombstone in the sorted part, and a classify sorts and merges what it reads.
+ * The engine mutex guards all of it; add, delete and abort maintain it through link/unlink.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify_internal.h"
+
+#define PREFIX_EXACT 129u   /* a key that is the whole value of a non-address field */
+#define PREFIX_SLOTS 130u   /* prefix lengths 0..128 and PREFIX_EXACT */
+#define TAIL_SORT_THRESHOLD 32u
+
+typedef struct sim_index_entry {
+    sim_filter *filter; /* NULL: a deleted entry kept so the sorted part stays searchable */
+    uint64_t weight;
+    uint64_t id;
+} sim_index_entry;
+
+typedef struct idx_list {
+    sim_index_entry *items;
+    uint32_t count;
+    uint32_t cap;
+    uint32_t sorted;     /* items[0 .. sorted) are in arbitration order */
+    uint32_t tombstones; /* deleted entries, all in the sorted part */
+} idx_list;
+
+typedef struct idx_bucket {
+    uint64_t hash;
+    idx_list list;
+    uint16_t field;
+    uint8_t prefix;
+    uint8_t reserved;
+    uint32_t key_len;
+    uint8_t key[];
+} idx_bucket;
+
+typedef struct idx_field {
+    uint32_t field;
+    uint32_t entries;
+    uint32_t prefix_entries[PREFIX_SLOTS];
+} idx_field;
+
+typedef struct idx_slot {
+    size_t layer;
+    const sim_sublayer *sublayer;
+    size_t filters;
+    idx_list residual;
+    sim_map buckets;
+    idx_field *fields;
+    size_t num_fields;
+    size_t cap_fields;
+} idx_slot;
+
+struct sim_classify_state {
+    sim_map slots;
+    uint64_t generation;
+    size_t bytes;
+};
+
+/* ============================================================================================
+ * Lists in arbitration order
+ * ============================================================================================ */
+
+static int entry_before(const sim_index_entry *a, const sim_index_entry *b)
+{
+    if (a->weight != b->weight)
+        return a->weight > b->weight;
+    return a->id < b->id;
+}
+
+static int entry_order(const void *pa, const void *pb)
+{
+    const sim_index_entry *a = pa, *b = pb;
+    if (entry_before(a, b))
+        return -1;
+    return entry_before(b, a) ? 1 : 0;
+}
+
+static uint32_t list_add(sim_classify_state *st, idx_list *l, sim_filter *f)
+{
+    if (l->count == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 2;
+        sim_index_entry *items = realloc(l->items, (size_t)cap * sizeof *items);
+        if (items == NULL)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        st->bytes += (size_t)(cap - l->cap) * sizeof *items;
+        l->items = items;
+        l->cap = cap;
+    }
+    sim_index_entry *e = &l->items[l->count];
+    e->filter = f;
+    e->weight = f->effective_weight;
+    e->id = f->id;
+    if (l->sorted == l->count && (l->count == 0 || entry_before(&l->items[l->count - 1], e)))
+        l->sorted++;
+    l->count++;
+    return WFP_OK;
+}
+
+/* Sorts the tail and merges it into the sorted part, dropping tombstones. */
+static void list_prepare(idx_list *l)
+{
+    if (l->sorted == l->count)
+        return;
+    sim_index_entry *tail = l->items + l->sorted;
+    size_t tail_n = l->count - l->sorted;
+    qsort(tail, tail_n, sizeof *tail, entry_order);
+    sim_index_entry *merged = malloc((size_t)l->cap * sizeof *merged);
+    if (merged == NULL) {
+        /* Out of memory: sort in place, tombstones included (iteration skips them). */
+        qsort(l->items, l->count, sizeof *l->items, entry_order);
+        l->sorted = l->count;
+        return;
+    }
+    size_t i = 0, j = 0, n = 0;
+    while (i < l->sorted || j < tail_n) {
+        const sim_index_entry *next;
+        if (j == tail_n || (i < l->sorted && entry_before(&l->items[i], &tail[j])))
+            next = &l->items[i++];
+        else
+            next = &tail[j++];
+        if (next->filter != NULL)
+            merged[n++] = *next;
+    }
+    free(l->items);
+    l->items = merged;
+    l->count = l->sorted = (uint32_t)n;
+    l->tombstones = 0;
+}
+
+static void list_compact(idx_list *l)
+{
+    uint32_t n = 0, sorted = 0;
+    for (uint32_t i = 0; i < l->count; i++) {
+        if (l->items[i].filter == NULL)
+            continue;
+        if (i < l->sorted)
+            sorted++;
+        l->items[n++] = l->items[i];
+    }
+    l->count = n;
+    l->sorted = sorted;
+    l->tombstones = 0;
+}
+
+/* Removes f if present; returns the number of live entries left. */
+static uint32_t list_remove(idx_list *l, const sim_filter *f)
+{
+    if (l->count - l->sorted > TAIL_SORT_THRESHOLD)
+        list_prepare(l);
+    sim_index_entry probe = {NULL, f->effective_weight, f->id};
+    size_t lo = 0, hi = l->sorted;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (entry_before(&l->items[mid], &probe))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < l->sorted && l->items[lo].filter == f) {
+        l->items[lo].filter = NULL;
+        l->tombstones++;
+    } else {
+        for (uint32_t i = l->sorted; i < l->count; i++) {
+            if (l->items[i].filter == f) {
+                l->items[i] = l->items[l->count - 1];
+                l->count--;
+                break;
+            }
+        }
+    }
+    if (l->tombstones > 8 && l->tombstones * 2 > l->count)
+        list_compact(l);
+    return l->count - l->tombstones;
+}
+
+static void list_free(sim_classify_state *st, idx_list *l)
+{
+    st->bytes -= (size_t)l->cap * sizeof *l->items;
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+/* ============================================================================================
+ * Keys
+ * ============================================================================================ */
+
+typedef struct idx_key {
+    uint32_t field;
+    uint8_t prefix;
+    uint32_t len;
+    const uint8_t *bytes; /* points into scratch or a payload */
+    uint8_t scratch[16];
+} idx_key;
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t seed)
+{
+    uint64_t h = seed ^ (0x9e3779b97f4a7c15ull * (n + 1));
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = sim_hash_u64(h ^ w);
+        p += 8;
+        n -= 8;
+    }
+    if (n > 0) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = sim_hash_u64(h ^ w ^ ((uint64_t)n << 56));
+    }
+    return h;
+}
+
+static uint64_t key_hash(const idx_key *k)
+{
+    return hash_bytes(k->bytes, k->len, ((uint64_t)k->field << 8 | k->prefix) * 0xff51afd7ed558ccdull);
+}
+
+static int is_address_field(const wfp_field_info *field)
+{
+    return field->field_type == WFP_FIELD_IP_ADDRESS &&
+           (field->data_type == WFP_UINT32 || field->data_type == WFP_BYTE_ARRAY16_TYPE);
+}
+
+static void put_u64(uint8_t *p, uint64_t x)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(x >> (8 * i));
+}
+
+static void v4_key(idx_key *k, uint32_t addr, uint32_t prefix)
+{
+    uint32_t mask = prefix == 0 ? 0 : 0xFFFFFFFFu << (32 - prefix);
+    put_u64(k->scratch, addr & mask);
+    k->prefix = (uint8_t)prefix;
+    k->len = 4;
+    k->bytes = k->scratch;
+}
+
+static void v6_key(idx_key *k, const uint8_t *addr, uint32_t prefix)
+{
+    memset(k->scratch, 0, 16);
+    uint32_t whole = prefix / 8, rest = prefix % 8;
+    memcpy(k->scratch, addr, whole);
+    if (rest)
+        k->scratch[whole] = (uint8_t)(addr[whole] & (0xFFu << (8 - rest)));
+    k->prefix = (uint8_t)prefix;
+    k->len = 16;
+    k->bytes = k->scratch;
+}
+
+static uint32_t popcount32(uint32_t x)
+{
+    uint32_t n = 0;
+    while (x) {
+        x &= x - 1;
+        n++;
+    }
+    return n;
+}
+
+/* Whether a condition is an EQUAL test the index can file, and how selective its kind is.
+   0 = not indexable. */
+static uint32_t condition_rank(const sim_filter *f, const wfp_field_info *field, const sim_cond *c)
+{
+    if (c->match != WFP_MATCH_EQUAL)
+        return 0;
+    uint32_t len;
+    if (c->type == WFP_V4_ADDR_MASK) {
+        uint32_t prefix = popcount32((uint32_t)c->bits);
+        return prefix == 32 ? 100 : 40 + prefix * 60 / 32;
+    }
+    if (c->type == WFP_V6_ADDR_MASK) {
+        uint32_t prefix = sim_payload(f, c->bits, &len)[16];
+        if (prefix > 128)
+            return 0;
+        return prefix == 128 ? 100 : 40 + prefix * 60 / 128;
+    }
+    if (c->type != field->data_type)
+        return 0;
+    if (is_address_field(field))
+        return 100;
+    switch (c->type) {
+    case WFP_BYTE_BLOB_TYPE:
+    case WFP_UNICODE_STRING_TYPE:
+    case WFP_SID:
+    case WFP_BYTE_ARRAY16_TYPE:
+    case WFP_BYTE_ARRAY6_TYPE:
+        return 95;
+    case WFP_UINT64:
+    case WFP_INT64:
+        return 90;
+    case WFP_UINT16:
+    case WFP_INT16:
+        return 70;
+    case WFP_UINT32:
+    case WFP_INT32:
+        return 60;
+    case WFP_UINT8:
+    case WFP_INT8:
+        return 30;
+    default:
+        return 0; /* EMPTY, floats (IEEE equality is not bitwise), token types */
+    }
+}
+
+/* The field a filter is filed under, or -1 for the residual list. */
+static int chosen_field(const sim_filter *f)
+{
+    const wfp_layer_info *layer = &wfp_layer_table[f->layer];
+    int best = -1;
+    uint32_t best_rank = 0;
+    for (uint32_t i = 0; i < f->num_conditions; i++) {
+        uint32_t field = f->conditions[i].field;
+        int first = 1;
+        for (uint32_t j = 0; j < i && first; j++)
+            first = f->conditions[j].field != field;
+        if (!first)
+            continue;
+        uint32_t rank = UINT32_MAX;
+        for (uint32_t j = i; j < f->num_conditions && rank > 0; j++) {
+            if (f->conditions[j].field != field)
+                continue;
+            uint32_t r = condition_rank(f, &layer->fields[field], &f->conditions[j]);
+            if (r < rank)
+                rank = r;
+        }
+        if (rank > best_rank) {
+            best_rank = rank;
+            best = (int)field;
+        }
+    }
+    return best;
+}
+
+static void condition_key(const sim_filter *f, const wfp_field_info *field, const sim_cond *c, idx_key *k)
+{
+    uint32_t len;
+    k->field = c->field;
+    if (c->type == WFP_V4_ADDR_MASK) {
+        v4_key(k, (uint32_t)(c->bits >> 32), popcount32((uint32_t)c->bits));
+        return;
+    }
+    if (c->type == WFP_V6_ADDR_MASK) {
+        const uint8_t *p = sim_payload(f, c->bits, &len);
+        v6_key(k, p, p[16]);
+        return;
+    }
+    if (is_address_field(field)) {
+        if (c->type == WFP_UINT32)
+            v4_key(k, (uint32_t)c->bits, 32);
+        else
+            v6_key(k, sim_payload(f, c->bits, &len), 128);
+        return;
+    }
+    k->prefix = PREFIX_EXACT;
+    if (sim_type_is_inline(c->type)) {
+        put_u64(k->scratch, c->bits);
+        k->len = 8;
+        k->bytes = k->scratch;
+    } else {
+        k->bytes = sim_payload(f, c->bits, &len);
+        k->len = len;
+    }
+}
+
+/* The key a value has for a field under one prefix; 0 when it cannot be in any bucket. */
+static int input_key(const wfp_field_info *field, uint32_t field_index, uint32_t prefix, const sim_input *v,
+                     idx_key *k)
+{
+    if (v->type == WFP_EMPTY || v->type != field->data_type)
+        return 0;
+    k->field = field_index;
+    if (prefix != PREFIX_EXACT) {
+        if (v->type == WFP_UINT32)
+            v4_key(k, (uint32_t)v->bits, prefix <= 32 ? prefix : 32);
+        else
+            v6_key(k, v->data, prefix);
+        return 1;
+    }
+    k->prefix = PREFIX_EXACT;
+    if (sim_type_is_inline(v->type)) {
+        put_u64(k->scratch, v->bits);
+        k->len = 8;
+        k->bytes = k->scratch;
+    } else {
+        k->bytes = v->data;
+        k->len = v->len;
+    }
+    return 1;
+}
+
+/* ============================================================================================
+ * Slots and buckets
+ * ============================================================================================ */
+
+static uint64_t slot_hash_of(size_t layer, const sim_sublayer *s)
+{
+    return sim_hash_u64((uint64_t)(uintptr_t)s ^ ((uint64_t)layer * 0x9e3779b97f4a7c15ull));
+}
+
+static uint64_t slot_hash(const void *o)
+{
+    const idx_slot *s = o;
+    return slot_hash_of(s->layer, s->sublayer);
+}
+
+static uint64_t bucket_hash(const void *o) { return ((const idx_bucket *)o)->hash; }
+
+static sim_classify_state *state_of(sim_engine *e, int create)
+{
+    if (e->classify == NULL && create) {
+        e->classify = calloc(1, sizeof *e->classify);
+        if (e->classify != NULL)
+            sim_map_init(&e->classify->slots, slot_hash);
+    }
+    return e->classify;
+}
+
+static idx_slot *slot_find(const sim_classify_state *st, size_t layer, const sim_sublayer *s)
+{
+    size_t cursor = 0;
+    idx_slot *slot;
+    while ((slot = sim_map_probe(&st->slots, slot_hash_of(layer, s), &cursor)) != NULL)
+        if (slot->layer == layer && slot->sublayer == s)
+            return slot;
+    return NULL;
+}
+
+static idx_slot *slot_get(sim_classify_state *st, size_t layer, const sim_sublayer *s)
+{
+    idx_slot *slot = slot_find(st, layer, s);
+    if (slot != NULL)
+        return slot;
+    slot = calloc(1, sizeof *slot);
+    if (slot == NULL)
+        return NULL;
+    slot->layer = layer;
+    slot->sublayer = s;
+    sim_map_init(&slot->buckets, bucket_hash);
+    if (sim_map_insert(&st->slots, slot) != 0) {
+        free(slot);
+        return NULL;
+    }
+    st->bytes += sizeof *slot;
+    return slot;
+}
+
+static void slot_release_if_empty(sim_classify_state *st, idx_slot *slot)
+{
+    if (slot->filters > 0)
+        return;
+    sim_map_remove(&st->slots, slot);
+    list_free(st, &slot->residual);
+    st->bytes -= sim_map_bytes(&slot->buckets) + slot->cap_fields * sizeof *slot->fields + sizeof *slot;
+    sim_map_free(&slot->buckets);
+    free(slot->fields);
+    free(slot);
+}
+
+static idx_bucket *bucket_find(const idx_slot *slot, const idx_key *k, uint64_t hash)
+{
+    size_t cursor = 0;
+    idx_bucket *b;
+    while ((b = sim_map_probe(&slot->buckets, hash, &cursor)) != NULL)
+        if (b->hash == hash && b->field == k->field && b->prefix == k->prefix && b->key_len == k->len &&
+            (k->len == 0 || memcmp(b->key, k->bytes, k->len) == 0))
+            return b;
+    return NULL;
+}
+
+static idx_field *field_use(idx_slot *slot, uint32_t field, int create)
+{
+    for (size_t i = 0; i < slot->num_fields; i++)
+        if (slot->fields[i].field == field)
+            return &slot->fields[i];
+    if (!create)
+        return NULL;
+    if (slot->num_fields == slot->cap_fields) {
+        size_t cap = slot->cap_fields ? slot->cap_fields * 2 : 2;
+        idx_field *fields = realloc(slot->fields, cap * sizeof *fields);
+        if (fields == NULL)
+            return NULL;
+        slot->fields = fields;
+        slot->cap_fields = cap;
+    }
+    idx_field *u = &slot->fields[slot->num_fields++];
+    memset(u, 0, sizeof *u);
+    u->field = field;
+    return u;
+}
+
+static void field_release(idx_slot *slot, idx_field *u, uint32_t prefix)
+{
+    u->prefix_entries[prefix]--;
+    if (--u->entries > 0)
+        return;
+    size_t i = (size_t)(u - slot->fields);
+    slot->fields[i] = slot->fields[slot->num_fields - 1];
+    slot->num_fields--;
+}
+
+/* A field use made for a filter whose filing then failed. */
+static void field_drop_if_unused(idx_slot *slot, uint32_t field)
+{
+    idx_field *u = field_use(slot, field, 0);
+    if (u != NULL && u->entries == 0) {
+        *u = slot->fields[slot->num_fields - 1];
+        slot->num_fields--;
+    }
+}
+
+/* Files f under key k; *added tells whether an entry was made (a repeated key is not). */
+static uint32_t bucket_add(sim_classify_state *st, idx_slot *slot, const idx_key *k, sim_filter *f, int *added)
+{
+    *added = 0;
+    uint64_t hash = key_hash(k);
+    idx_bucket *b = bucket_find(slot, k, hash);
+    if (b != NULL && b->list.count > 0 && b->list.items[b->list.count - 1].filter == f)
+        return WFP_OK; /* the same value twice in one filter */
+    int created = 0;
+    if (b == NULL) {
+        size_t before = sim_map_bytes(&slot->buckets);
+        b = calloc(1, sizeof *b + k->len);
+        if (b == NULL)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        b->hash = hash;
+        b->field = (uint16_t)k->field;
+        b->prefix = k->prefix;
+        b->key_len = k->len;
+        memcpy(b->key, k->bytes, k->len);
+        if (sim_map_insert(&slot->buckets, b) != 0) {
+            free(b);
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        }
+        st->bytes += sizeof *b + k->len + sim_map_bytes(&slot->buckets) - before;
+        created = 1;
+    }
+    if (list_add(st, &b->list, f) != WFP_OK) {
+        if (created) {
+            sim_map_remove(&slot->buckets, b);
+            st->bytes -= sizeof *b + b->key_len;
+            free(b);
+        }
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    }
+    *added = 1;
+    return WFP_OK;
+}
+
+/* Unfiles f from key k; 1 if it was there. */
+static int bucket_remove(sim_classify_state *st, idx_slot *slot, const idx_key *k, const sim_filter *f)
+{
+    idx_bucket *b = bucket_find(slot, k, key_hash(k));
+    if (b == NULL)
+        return 0;
+    uint32_t before = b->list.count - b->list.tombstones;
+    uint32_t left = list_remove(&b->list, f);
+    if (left == before)
+        return 0;
+    if (left == 0) {
+        sim_map_remove(&slot->buckets, b);
+        list_free(st, &b->list);
+        st->bytes -= sizeof *b + b->key_len;
+        free(b);
+    }
+    return 1;
+}
+
+/* ============================================================================================
+ * Maintenance: called when a filter becomes visible in the engine or stops being visible
+ * ============================================================================================ */
+
+static void unfile(sim_classify_state *st, idx_slot *slot, const sim_filter *f, int field, uint32_t upto)
+{
+    const wfp_field_info *info = &wfp_layer_table[f->layer].fields[field];
+    idx_field *u = field_use(slot, (uint32_t)field, 0);
+    for (uint32_t i = 0; i < upto; i++) {
+        const sim_cond *c = &f->conditions[i];
+        if (c->field != (uint32_t)field)
+            continue;
+        idx_key k;
+        condition_key(f, info, c, &k);
+        if (bucket_remove(st, slot, &k, f) && u != NULL) {
+            field_release(slot, u, k.prefix);
+            u = field_use(slot, (uint32_t)field, 0);
+        }
+    }
+}
+
+uint32_t sim_index_add(sim_engine *e, sim_filter *f)
+{
+    sim_classify_state *st = state_of(e, 1);
+    if (st == NULL)
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    idx_slot *slot = slot_get(st, f->layer, f->sublayer);
+    if (slot == NULL)
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    int field = chosen_field(f);
+    uint32_t status = WFP_OK;
+    if (field < 0) {
+        status = list_add(st, &slot->residual, f);
+    } else {
+        const wfp_field_info *info = &wfp_layer_table[f->layer].fields[field];
+        size_t fields_before = slot->cap_fields;
+        idx_field *u = field_use(slot, (uint32_t)field, 1);
+        st->bytes += (slot->cap_fields - fields_before) * sizeof *slot->fields;
+        if (u == NULL)
+            status = WFP_ERROR_NOT_ENOUGH_MEMORY;
+        for (uint32_t i = 0; i < f->num_conditions && status == WFP_OK; i++) {
+            const sim_cond *c = &f->conditions[i];
+            if (c->field != (uint32_t)field)
+                continue;
+            idx_key k;
+            condition_key(f, info, c, &k);
+            int added;
+            status = bucket_add(st, slot, &k, f, &added);
+            if (status != WFP_OK) {
+                unfile(st, slot, f, field, i);
+                break;
+            }
+            if (added) {
+                u = field_use(slot, (uint32_t)field, 0);
+                u->entries++;
+                u->prefix_entries[k.prefix]++;
+            }
+        }
+        if (status != WFP_OK)
+            field_drop_if_unused(slot, (uint32_t)field);
+    }
+    if (status != WFP_OK) {
+        slot_release_if_empty(st, slot);
+        return status;
+    }
+    slot->filters++;
+    st->generation++;
+    return WFP_OK;
+}
+
+void sim_index_remove(sim_engine *e, sim_filter *f)
+{
+    sim_classify_state *st = state_of(e, 0);
+    if (st == NULL)
+        return;
+    idx_slot *slot = slot_find(st, f->layer, f->sublayer);
+    if (slot == NULL)
+        return;
+    int field = chosen_field(f);
+    if (field < 0) {
+        uint32_t before = slot->residual.count - slot->residual.tombstones;
+        if (list_remove(&slot->residual, f) == before)
+            return; /* never filed (its add failed) */
+    } else {
+        idx_field *u = field_use(slot, (uint32_t)field, 0);
+        uint32_t entries_before = u != NULL ? u->entries : 0;
+        unfile(st, slot, f, field, f->num_conditions);
+        u = field_use(slot, (uint32_t)field, 0);
+        if ((u != NULL ? u->entries : 0) == entries_before)
+            return;
+    }
+    slot->filters--;
+    st->generation++;
+    slot_release_if_empty(st, slot);
+}
+
+void sim_classify_state_free(sim_engine *e)
+{
+    sim_classify_state *st = e->classify;
+    if (st == NULL)
+        return;
+    if (st->slots.slots != NULL) {
+        for (size_t i = 0; i <= st->slots.mask; i++) {
+            idx_slot *slot = st->slots.slots[i];
+            if (slot == NULL)
+                continue;
+            if (slot->buckets.slots != NULL)
+                for (size_t j = 0; j <= slot->buckets.mask; j++) {
+                    idx_bucket *b = slot->buckets.slots[j];
+                    if (b != NULL) {
+                        free(b->list.items);
+                        free(b);
+                    }
+                }
+            sim_map_free(&slot->buckets);
+            free(slot->residual.items);
+            free(slot->fields);
+            free(slot);
+        }
+    }
+    sim_map_free(&st->slots);
+    free(st);
+    e->classify = NULL;
+}
+
+uint64_t sim_index_generation(const sim_engine *e) { return e->classify != NULL ? e->classify->generation : 0; }
+
+size_t sim_index_bytes(const sim_engine *e)
+{
+    const sim_classify_state *st = e->classify;
+    return st == NULL ? 0 : st->bytes + sizeof *st + sim_map_bytes(&st->slots);
+}
+
+/* ============================================================================================
+ * Lookup and merge
+ * ============================================================================================ */
+
+void sim_candidates_init(sim_candidates *c)
+{
+    c->streams = c->inline_streams;
+    c->cap = sizeof c->inline_streams / sizeof c->inline_streams[0];
+    c->count = 0;
+    c->last_id = 0;
+    c->started = 0;
+}
+
+void sim_candidates_free(sim_candidates *c)
+{
+    if (c->streams != c->inline_streams)
+        free(c->streams);
+    sim_candidates_init(c);
+}
+
+static uint32_t add_stream(sim_candidates *c, idx_list *l)
+{
+    list_prepare(l);
+    if (l->count == 0)
+        return WFP_OK;
+    if (c->count == c->cap) {
+        size_t cap = c->cap * 2;
+        sim_index_stream *streams = malloc(cap * sizeof *streams);
+        if (streams == NULL)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        memcpy(streams, c->streams, c->count * sizeof *streams);
+        if (c->streams != c->inline_streams)
+            free(c->streams);
+        c->streams = streams;
+        c->cap = cap;
+    }
+    c->streams[c->count].at = l->items;
+    c->streams[c->count].end = l->items + l->count;
+    c->count++;
+    return WFP_OK;
+}
+
+uint32_t sim_index_candidates(sim_engine *e, size_t layer, const sim_sublayer *sublayer,
+                              const sim_input *inputs, sim_candidates *out)
+{
+    out->count = 0;
+    out->started = 0;
+    sim_classify_state *st = state_of(e, 0);
+    if (st == NULL)
+        return WFP_OK;
+    idx_slot *slot = slot_find(st, layer, sublayer);
+    if (slot == NULL)
+        return WFP_OK;
+    uint32_t status = add_stream(out, &slot->residual);
+    const wfp_layer_info *info = &wfp_layer_table[layer];
+    for (size_t i = 0; i < slot->num_fields && status == WFP_OK; i++) {
+        const idx_field *u = &slot->fields[i];
+        const sim_input *v = &inputs[u->field];
+        for (uint32_t prefix = 0; prefix < PREFIX_SLOTS && status == WFP_OK; prefix++) {
+            if (u->prefix_entries[prefix] == 0)
+                continue;
+            idx_key k;
+            if (!input_key(&info->fields[u->field], u->field, prefix, v, &k))
+                break;
+            idx_bucket *b = bucket_find(slot, &k, key_hash(&k));
+            if (b != NULL)
+                status = add_stream(out, &b->list);
+        }
+    }
+    return status;
+}
+
+sim_filter *sim_candidates_next(sim_candidates *c)
+{
+    for (;;) {
+        sim_index_stream *best = NULL;
+        for (size_t i = 0; i < c->count; i++) {
+            sim_index_stream *s = &c->streams[i];
+            while (s->at < s->end && s->at->filter == NULL)
+                s->at++;
+            if (s->at < s->end && (best == NULL || entry_before(s->at, best->at)))
+                best = s;
+        }
+        if (best == NULL)
+            return NULL;
+        const sim_index_entry *e = best->at++;
+        if (c->started && e->id == c->last_id)
+            continue; /* reached through a second key */
+        c->started = 1;
+        c->last_id = e->id;
+        return e->filter;
+    }
+}

@@ -1,0 +1,1647 @@
+"""Policy files: a provider, its sublayers and rules in TOML or JSON, planned and applied as a diff.
+
+::
+
+    policy = wfp.policy.load("killswitch.toml")
+    with wfp.Session(dynamic=False) as session:
+        plan = policy.plan(session)          # what would change: adds, deletes, replacements
+        policy.apply(session, prune=True)    # all of it in one transaction
+
+A policy file (``docs/policy.md`` has the whole format; ``wfp/policy.schema.json`` is its JSON
+Schema) declares one ``provider``, any number of ``sublayer`` tables and ``rule`` tables.  A rule
+fans out into one filter per layer it names.  An address list (``{ file = "list.txt" }``) is
+collapsed to the fewest prefixes and split by family onto the V4 and V6 variant of each layer; a
+list longer than :data:`CHUNK_MAX_ENTRIES` is split across several filters.
+
+Every object gets a deterministic key: the provider's from its name (unless the file gives
+one), sublayers' and rules' as UUIDv5 under the provider key from their name (and, for rules,
+layer and chunk), so the same file means the same keys on every machine and applying it twice
+changes nothing the second time.  WFP cannot update a filter, so a changed rule is replaced:
+deleted and added again inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import itertools
+import json
+import os
+import re
+import socket
+import tomllib
+import uuid
+import zlib
+from dataclasses import dataclass, field as dataclass_field, fields as dataclass_fields
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from wfp import _core, _ids
+from wfp.appid import app_id
+from wfp.errors import NotFound, ValidationError, WFPError
+from wfp.fields import (
+    Condition, DataType, Field, FieldType, Layer, Match, Range, RawValue, coerce_field,
+    coerce_layer,
+)
+from wfp.rules import Action, Provider, Rule, Sublayer, WeightRange, error_code
+from wfp.security import SecurityDescriptor
+from wfp.session import _ENUM_EVERYTHING
+
+__all__ = [
+    "load", "loads", "Policy", "Plan", "Change", "PolicyError", "Snapshot", "load_snapshot",
+    "export_snapshot", "render_toml", "condition_to_data", "CHUNK_MAX_ENTRIES",
+    "CHUNK_MIN_ENTRIES", "CHUNK_BOUNDARY_MODULUS", "POLICY_NAMESPACE", "FORMAT_VERSION",
+    "SNAPSHOT_FORMAT", "schema_path", "provider_key_for", "sublayer_key_for", "rule_key_for",
+    "read_address_list",
+]
+
+FORMAT_VERSION = 1
+SNAPSHOT_FORMAT = "wfpkit-snapshot"
+
+# Entries one filter may carry in one condition field.  1,000 is the largest list size that is
+# known to work on real Windows at scale: Windows Firewall caps a rule's address list at 1,000
+# and the crowdsec bouncer batches blocklists by 1,000 after COM failures with larger sets
+# (reference/peers.md §3, §4.9).  A filter's OR list is matched entry by entry, so a bounded
+# list also bounds the cost of one filter in arbitration.
+CHUNK_MAX_ENTRIES = 1000
+# Below the maximum, chunk ends are chosen by content (an entry whose CRC-32 is a multiple of
+# the modulus ends a chunk once it holds at least the minimum), so adding or removing one
+# address of a 50,000-entry feed changes one chunk and leaves the other filters in place.
+CHUNK_MIN_ENTRIES = 256
+CHUNK_BOUNDARY_MODULUS = 512
+
+# Namespace of provider keys derived from a provider's name (uuid5(POLICY_NAMESPACE, ...)).
+POLICY_NAMESPACE = uuid.UUID("3d0c8f3e-5b7a-4d51-9a3e-6f1e2b7c9d40")
+
+_INVALID = error_code("ERROR_INVALID_PARAMETER")
+_FILE_NOT_FOUND = error_code("ERROR_FILE_NOT_FOUND")
+_TYPE_MISMATCH = error_code("FWP_E_TYPE_MISMATCH")
+_LAYER_NOT_FOUND = error_code("FWP_E_LAYER_NOT_FOUND")
+_CONDITION_NOT_FOUND = error_code("FWP_E_CONDITION_NOT_FOUND")
+_SUBLAYER_NOT_FOUND = error_code("FWP_E_SUBLAYER_NOT_FOUND")
+_ALREADY_EXISTS = error_code("FWP_E_ALREADY_EXISTS")
+_LIFETIME_MISMATCH = error_code("FWP_E_LIFETIME_MISMATCH")
+_INVALID_NET_MASK = error_code("FWP_E_INVALID_NET_MASK")
+_INVALID_WEIGHT = error_code("FWP_E_INVALID_WEIGHT")
+
+_UNIVERSAL_SUBLAYER = uuid.UUID(_ids.SUBLAYERS["UNIVERSAL"])
+_BUILTIN_PROVIDERS = frozenset(uuid.UUID(k) for k in _ids.PROVIDERS.values())
+_BUILTIN_SUBLAYERS = frozenset(uuid.UUID(k) for k in _ids.SUBLAYERS.values())
+
+_ADDRESS_FIELDS = frozenset(
+    f for layer in Layer for f, (_dt, ft) in layer.fields.items() if ft == FieldType.IP_ADDRESS)
+_ACTIONS = {"block": Action.BLOCK, "permit": Action.PERMIT}
+_MATCHES = {m.name.lower(): m for m in Match}
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+class PolicyError(ValidationError):
+    """A policy or snapshot file is wrong; nothing was applied.
+
+    ``path`` is the file (the address list's own file for a bad list line), ``line`` the line
+    number when known, ``where`` the place in the document (``rule[2] 'block dns':
+    conditions.ip_remote_port``) and ``reason`` what is wrong.  ``str()`` is one line:
+    ``policy.toml:14: rule[2] 'block dns': conditions.ip_remote_port: ...``.
+    """
+
+    def __init__(self, code: int, path: Union[str, os.PathLike], where: str, reason: str, *,
+                 line: Optional[int] = None, value: Any = None) -> None:
+        self.path = os.fspath(path)
+        self.line = line
+        self.where = where
+        super().__init__(code, where, value, reason)
+
+    def _render(self) -> str:
+        place = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{place}: {self.where}: {self.reason}" if self.where else f"{place}: {self.reason}"
+
+    def __reduce__(self):
+        return (_rebuild_policy_error,
+                (self.code, self.path, self.where, self.reason, self.line, self.value))
+
+
+def _rebuild_policy_error(code: int, path: str, where: str, reason: str, line: Optional[int],
+                          value: Any) -> PolicyError:
+    return PolicyError(code, path, where, reason, line=line, value=value)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading documents, with positions for messages
+# --------------------------------------------------------------------------------------------
+
+_TOML_ERROR_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_\-\"'. ]+?)\s*\]\]")
+_TOML_TABLE_HEADER = re.compile(r"^\s*\[")
+
+
+class _Source:
+    """A parsed document and the text it came from, to put line numbers in messages."""
+
+    def __init__(self, path: Path, text: str, kind: str, data: dict) -> None:
+        self.path = path
+        self.kind = kind
+        self.data = data
+        self.lines = text.splitlines()
+        self._headers: Dict[str, List[int]] = {}
+        if kind == "toml":
+            for number, line in enumerate(self.lines, 1):
+                match = _TOML_ARRAY_HEADER.match(line)
+                if match:
+                    name = match.group(1).strip().strip("\"'")
+                    self._headers.setdefault(name, []).append(number)
+
+    def item_line(self, section: str, index: int, name: Any = None) -> Optional[int]:
+        """The line where ``section[index]`` starts (TOML: its ``[[section]]`` header; JSON: the
+        line of its ``"name"``)."""
+        if self.kind == "toml":
+            headers = self._headers.get(section, [])
+            return headers[index] if index < len(headers) else None
+        if not isinstance(name, str):
+            return None
+        needle = re.compile(r'"name"\s*:\s*' + re.escape(json.dumps(name)))
+        for number, line in enumerate(self.lines, 1):
+            if needle.search(line):
+                return number
+        return None
+
+    def key_line(self, start: Optional[int], key: str) -> Optional[int]:
+        """The line of ``key = ...`` (or ``"key": ...``) at or after line ``start``, within the
+        same ``[[...]]`` item; ``start`` when it cannot be found."""
+        if start is None:
+            return None
+        pattern = re.compile(r'^\s*"?' + re.escape(key) + r'"?\s*[=:]|[{,]\s*"?'
+                             + re.escape(key) + r'"?\s*[=:]', re.IGNORECASE)
+        for number in range(start, len(self.lines) + 1):
+            line = self.lines[number - 1]
+            if number > start and self.kind == "toml" and _TOML_ARRAY_HEADER.match(line):
+                break
+            if pattern.search(line):
+                return number
+        return start
+
+
+def _read_text(path: Path, what: str, where: str = "") -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PolicyError(_FILE_NOT_FOUND, path, where, f"{what} not found") from None
+    except OSError as error:
+        raise PolicyError(_FILE_NOT_FOUND, path, where,
+                          f"cannot read the {what}: {error.strerror or error}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise PolicyError(_INVALID, path, "", f"not UTF-8 text (byte {error.start})",
+                          line=line) from None
+
+
+def _parse_document(path: Path, text: str) -> _Source:
+    suffix = path.suffix.lower()
+    kind = "json" if suffix == ".json" else "toml" if suffix == ".toml" else (
+        "json" if text.lstrip().startswith("{") else "toml")
+    if kind == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise PolicyError(_INVALID, path, "", f"malformed JSON: {error.msg} "
+                              f"(column {error.colno})", line=error.lineno) from None
+        if not isinstance(data, dict):
+            raise PolicyError(_INVALID, path, "", "a policy file holds one JSON object", line=1)
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            message = str(error)
+            match = _TOML_ERROR_LINE.search(message)
+            line = int(match.group(1)) if match else None
+            reason = _TOML_ERROR_LINE.sub("", message).strip()
+            if match:
+                reason += f" (column {match.group(2)})"
+            raise PolicyError(_INVALID, path, "", f"malformed TOML: {reason}", line=line) from None
+    return _Source(path, text, kind, data)
+
+
+# --------------------------------------------------------------------------------------------
+# Address lists and chunking
+# --------------------------------------------------------------------------------------------
+
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Prefix = Tuple[int, int, int]  # (IP version, first address as an int, prefix length)
+_COMMENT = re.compile(r"\s*[#;].*$")
+_PREFIX_LENGTH = re.compile(r"^[0-9]{1,3}$")
+_BITS = {4: 32, 6: 128}
+
+
+def parse_prefix(text: str) -> Prefix:
+    """An address or CIDR prefix as ``(version, first address, prefix length)``.
+
+    Raises ValueError with a readable reason for text that is neither, and for a prefix with
+    host bits set (naming the prefix that was probably meant).  Accepts what
+    ``ipaddress.ip_network(text)`` accepts, at a fraction of its cost.
+    """
+    address, slash, length = text.partition("/")
+    try:
+        if ":" in address:
+            version, value = 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, address), "big")
+        else:
+            version, value = 4, int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
+    except (OSError, ValueError):
+        raise ValueError(f"{text!r} is not an IP address or CIDR prefix") from None
+    bits = _BITS[version]
+    if slash:
+        if not _PREFIX_LENGTH.match(length) or int(length) > bits:
+            raise ValueError(f"{text!r} has a bad prefix length (0 to {bits} for IPv{version})")
+        prefix = int(length)
+    else:
+        prefix = bits
+    if value & ((1 << (bits - prefix)) - 1):
+        meant = value >> (bits - prefix) << (bits - prefix)
+        raise ValueError(f"{text!r} has host bits set (did you mean "
+                         f"{_prefix_text((version, meant, prefix))}?)")
+    return (version, value, prefix)
+
+
+def _prefix_text(prefix: Prefix) -> str:
+    return str(_prefix_value(prefix))
+
+
+def _prefix_value(prefix: Prefix) -> Any:
+    """A single address as an ipaddress address (an EQUAL match on the address), a wider
+    prefix as an ipaddress network (an address-and-mask match)."""
+    version, value, length = prefix
+    if version == 4:
+        return ipaddress.IPv4Address(value) if length == 32 else ipaddress.IPv4Network((value, length))
+    return ipaddress.IPv6Address(value) if length == 128 else ipaddress.IPv6Network((value, length))
+
+
+def _read_prefixes(path: Path, where: str) -> List[Prefix]:
+    text = _read_text(path, "address list", where)
+    prefixes: List[Prefix] = []
+    append = prefixes.append
+    for number, raw in enumerate(text.splitlines(), 1):
+        entry = raw.strip()
+        if not entry or entry[0] in "#;":
+            continue
+        if "#" in entry or ";" in entry:
+            entry = _COMMENT.sub("", entry)
+        try:
+            append(parse_prefix(entry))
+        except ValueError as error:
+            raise PolicyError(_TYPE_MISMATCH, path, where, str(error), line=number,
+                              value=entry) from None
+    return prefixes
+
+
+def read_address_list(path: Union[str, os.PathLike], where: str = "") -> List[Network]:
+    """The entries of an address list file as networks, in file order.
+
+    One IPv4 or IPv6 address or CIDR prefix per line; ``#`` and ``;`` start a comment (a whole
+    line or the end of one); blank lines are skipped.  A bad line raises :class:`PolicyError`
+    naming the list file and the line number.
+    """
+    return [ipaddress.ip_network((value, length))
+            for _version, value, length in _read_prefixes(Path(path), where)]
+
+
+def collapse_prefixes(prefixes: Iterable[Prefix], version: int) -> List[Prefix]:
+    """The prefixes of one IP version merged into the fewest that cover the same addresses,
+    in address order: the result of ``ipaddress.collapse_addresses``, on plain ints."""
+    bits = _BITS[version]
+    spans = sorted((value, value + (1 << (bits - length)) - 1)
+                   for v, value, length in prefixes if v == version)
+    merged: List[List[int]] = []
+    for first, last in spans:
+        if merged and first <= merged[-1][1] + 1:
+            if last > merged[-1][1]:
+                merged[-1][1] = last
+        else:
+            merged.append([first, last])
+    out: List[Prefix] = []
+    for first, last in merged:
+        while first <= last:
+            aligned = (first & -first).bit_length() - 1 if first else bits
+            fits = (last - first + 1).bit_length() - 1
+            size = min(aligned, fits)
+            out.append((version, first, bits - size))
+            first += 1 << size
+    return out
+
+
+def collapse(networks: Iterable[Network]) -> Tuple[List[Network], List[Network]]:
+    """(IPv4, IPv6): each family collapsed to the fewest prefixes, sorted."""
+    prefixes = [(n.version, int(n.network_address), n.prefixlen) for n in networks]
+    return tuple([ipaddress.ip_network((value, length))  # type: ignore[return-value]
+                  for _v, value, length in collapse_prefixes(prefixes, version)]
+                 for version in (4, 6))
+
+
+def _entry_digest(value: Any) -> int:
+    return zlib.crc32(str(value).encode("utf-8"))
+
+
+def chunk_entries(entries: Sequence[Any], digest: Callable[[Any], int] = _entry_digest
+                  ) -> List[List[Any]]:
+    """Split an OR list into the lists of the filters that carry it (see CHUNK_MAX_ENTRIES).
+
+    A list of at most CHUNK_MAX_ENTRIES stays whole.  A longer one is cut after an entry whose
+    ``digest`` (CRC-32 of its text by default) is a multiple of CHUNK_BOUNDARY_MODULUS once the
+    chunk holds CHUNK_MIN_ENTRIES, and always at CHUNK_MAX_ENTRIES: the cuts depend on the
+    entries, not on their positions.
+    """
+    if len(entries) <= CHUNK_MAX_ENTRIES:
+        return [list(entries)]
+    chunks: List[List[Any]] = []
+    current: List[Any] = []
+    for entry in entries:
+        current.append(entry)
+        size = len(current)
+        if size >= CHUNK_MAX_ENTRIES or (
+                size >= CHUNK_MIN_ENTRIES and digest(entry) % CHUNK_BOUNDARY_MODULUS == 0):
+            chunks.append(current)
+            current = []
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+# --------------------------------------------------------------------------------------------
+# Keys
+# --------------------------------------------------------------------------------------------
+
+def provider_key_for(name: str) -> uuid.UUID:
+    """The key of a provider declared without one: UUIDv5 of its name."""
+    return uuid.uuid5(POLICY_NAMESPACE, json.dumps(["provider", name]))
+
+
+def sublayer_key_for(provider_key: uuid.UUID, name: str) -> uuid.UUID:
+    """The key of a sublayer declared without one: UUIDv5 under the provider key."""
+    return uuid.uuid5(provider_key, json.dumps(["sublayer", name]))
+
+
+def rule_key_for(provider_key: uuid.UUID, name: str, layer: Layer, chunk: str = "0") -> uuid.UUID:
+    """The key of the filter of a rule at a layer (and chunk of a split list)."""
+    return uuid.uuid5(provider_key, json.dumps(["rule", name, layer.name, chunk]))
+
+
+# --------------------------------------------------------------------------------------------
+# The document schema, checked by hand so each message names the place
+# --------------------------------------------------------------------------------------------
+
+_TOP_KEYS = {"format", "provider", "sublayer", "rule"}
+_PROVIDER_KEYS = {"name", "key", "description", "persistent"}
+_SUBLAYER_KEYS = {"name", "key", "description", "weight", "persistent"}
+_RULE_KEYS = {"name", "layer", "sublayer", "weight", "action", "hard", "persistent",
+              "boot_time", "description", "conditions", "key"}
+_VALUE_TABLE_KEYS = ("file", "range", "match", "hex", "app")
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "a table",
+               list: "an array", float: "a number"}
+
+
+def _type_name(value: Any) -> str:
+    for kind in (bool, int, float, str, list, dict):
+        if isinstance(value, kind):
+            return _TYPE_NAMES[kind]
+    return type(value).__name__
+
+
+class _Context:
+    """Where in the document we are, to raise PolicyError with the file, line and place."""
+
+    def __init__(self, source: _Source, where: str, line: Optional[int]) -> None:
+        self.source = source
+        self.where = where
+        self.line = line
+
+    def at(self, key: str, *, separator: str = ": ") -> "_Context":
+        line = self.source.key_line(self.line, key.rsplit(".", 1)[-1]) if self.line else None
+        where = f"{self.where}{separator}{key}" if self.where else key
+        return _Context(self.source, where, line)
+
+    def fail(self, reason: str, *, code: int = _INVALID, value: Any = None,
+             line: Optional[int] = None) -> PolicyError:
+        return PolicyError(code, self.source.path, self.where, reason,
+                           line=line if line is not None else self.line, value=value)
+
+
+def _check_keys(ctx: _Context, table: dict, allowed: set, what: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ctx.at(key).fail(f"unknown key {key!r} in a {what}{hint}; allowed: "
+                                   + ", ".join(sorted(allowed)))
+
+
+def _get(ctx: _Context, table: dict, key: str, kind: Any, *, required: bool = False,
+         default: Any = None) -> Any:
+    if key not in table:
+        if required:
+            raise ctx.fail(f"missing required key {key!r}")
+        return default
+    value = table[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    ok = any(isinstance(value, k) and not (k is int and isinstance(value, bool)) for k in kinds)
+    if not ok:
+        expected = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+        raise ctx.at(key).fail(f"expected {expected}, got {_type_name(value)} {value!r}",
+                               code=_TYPE_MISMATCH, value=value)
+    return value
+
+
+def _get_name(ctx: _Context, table: dict) -> str:
+    name = _get(ctx, table, "name", str, required=True)
+    if not name.strip():
+        raise ctx.at("name").fail("a name cannot be empty")
+    if "\0" in name:
+        raise ctx.at("name").fail("a name cannot contain a NUL character")
+    return name
+
+
+def _get_key(ctx: _Context, table: dict) -> Optional[uuid.UUID]:
+    text = _get(ctx, table, "key", str)
+    if text is None:
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise ctx.at("key").fail(f"{text!r} is not a UUID", code=_TYPE_MISMATCH,
+                                 value=text) from None
+
+
+def _get_weight(ctx: _Context, table: dict) -> Any:
+    if "weight" not in table:
+        return None
+    value = table["weight"]
+    wctx = ctx.at("weight")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 1 << 64:
+            raise wctx.fail(f"an exact weight is 0 to 2**64-1, got {value}", code=_INVALID_WEIGHT,
+                            value=value)
+        return value
+    if isinstance(value, dict) and set(value) == {"range"}:
+        level = value["range"]
+        if isinstance(level, int) and not isinstance(level, bool) and 0 <= level <= 15:
+            return WeightRange(level)
+        raise wctx.fail(f"a weight range is an integer from 0 to 15, got {level!r}",
+                        code=_INVALID_WEIGHT, value=level)
+    raise wctx.fail(f"expected an integer (exact weight) or {{ range = 0..15 }}, got "
+                    f"{_type_name(value)} {value!r}", code=_TYPE_MISMATCH, value=value)
+
+
+# --------------------------------------------------------------------------------------------
+# Conditions
+# --------------------------------------------------------------------------------------------
+
+class _Entry:
+    """One OR'ed value of a condition field, with the place it was written (for messages)."""
+
+    __slots__ = ("match", "value", "where", "path", "line", "prefix")
+
+    def __init__(self, match: Match, value: Any, where: str, path: Path, line: Optional[int],
+                 prefix: Optional[Prefix] = None) -> None:
+        self.match = match
+        self.value = value
+        self.where = where
+        self.path = path
+        self.line = line
+        self.prefix = prefix  # set for a collapsed address entry
+
+
+def _family(value: Any) -> Optional[int]:
+    if isinstance(value, Range):
+        value = value.low
+    return getattr(value, "version", None)
+
+
+def _entry_chunk_digest(entry: _Entry) -> int:
+    if entry.prefix is not None:
+        version, value, length = entry.prefix
+        return zlib.crc32(value.to_bytes(16, "big") + bytes((version, length)))
+    return _entry_digest(entry.value)
+
+
+class _FieldValues:
+    """The values of one condition key: plain entries, and EQUAL addresses to be collapsed."""
+
+    def __init__(self, field: Field, key: str, ctx: "_Context") -> None:
+        self.field = field
+        self.key = key
+        self.where = ctx.where
+        self.path = ctx.source.path
+        self.line = ctx.line
+        self.is_address = field in _ADDRESS_FIELDS
+        self.entries: List[_Entry] = []
+        self.prefixes: List[Prefix] = []
+        self._collapsed: Dict[int, List[_Entry]] = {}
+
+    def for_family(self, family: Optional[int]) -> List[_Entry]:
+        """The entries a filter of a layer of ``family`` carries: the addresses of that family
+        collapsed (in address order), then the other entries of that family as written."""
+        if family is None or not self.is_address:
+            return self.entries
+        collapsed = self._collapsed.get(family)
+        if collapsed is None:
+            collapsed = [_Entry(Match.EQUAL, _prefix_value(p), self.where, self.path, None, p)
+                         for p in collapse_prefixes(self.prefixes, family)]
+            self._collapsed[family] = collapsed
+        return collapsed + [e for e in self.entries if _family(e.value) == family]
+
+    def has_family(self, family: int) -> bool:
+        return (any(p[0] == family for p in self.prefixes)
+                or any(_family(e.value) == family for e in self.entries))
+
+
+def _field_suggestion(name: str) -> str:
+    close = difflib.get_close_matches(name.upper(), list(Field.__members__), n=1, cutoff=0.75)
+    return f" (did you mean {close[0].lower()}?)" if close else ""
+
+
+def _parse_field(ctx: _Context, name: str) -> Field:
+    try:
+        return coerce_field(name)
+    except ValidationError:
+        raise ctx.fail(f"unknown field {name!r}{_field_suggestion(name)}",
+                       code=_CONDITION_NOT_FOUND, value=name) from None
+
+
+def _address_prefix(ctx: _Context, value: Any) -> Prefix:
+    if not isinstance(value, str):
+        raise ctx.fail(f"an address is written as a string (\"10.0.0.1\", \"fd00::/8\"), got "
+                       f"{_type_name(value)} {value!r}", code=_TYPE_MISMATCH, value=value)
+    try:
+        return parse_prefix(value.strip())
+    except ValueError as error:
+        code = _INVALID_NET_MASK if "host bits" in str(error) else _TYPE_MISMATCH
+        raise ctx.fail(str(error), code=code, value=value) from None
+
+
+def _plain_value(ctx: _Context, value: Any) -> Any:
+    if isinstance(value, (dict, list)) or value is None:
+        raise ctx.fail(f"expected a single value, got {_type_name(value)} {value!r}",
+                       code=_TYPE_MISMATCH, value=value)
+    if isinstance(value, float):
+        raise ctx.fail(f"no condition field takes a number with a fraction ({value!r})",
+                       code=_TYPE_MISMATCH, value=value)
+    return value
+
+
+def _range_value(ctx: _Context, value: Any, is_address: bool) -> Range:
+    if not (isinstance(value, list) and len(value) == 2):
+        raise ctx.fail(f"a range is [low, high], got {value!r}", code=_TYPE_MISMATCH, value=value)
+    low, high = (_plain_value(ctx, v) for v in value)
+    if is_address:
+        try:
+            low, high = ipaddress.ip_address(str(low).strip()), ipaddress.ip_address(str(high).strip())
+        except ValueError:
+            raise ctx.fail(f"an address range is two addresses, got {value!r}",
+                           code=_TYPE_MISMATCH, value=value) from None
+        if low.version != high.version:
+            raise ctx.fail(f"both ends of an address range are of one family, got {value!r}",
+                           code=_TYPE_MISMATCH, value=value)
+    return Range(low, high)
+
+
+def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Loader"
+                  ) -> _FieldValues:
+    """The OR'ed values of one condition key (a value, a list of values, or a value table)."""
+    values = _FieldValues(field, key, ctx)
+    is_address = values.is_address
+    items = spec if isinstance(spec, list) else [spec]
+    if isinstance(spec, list) and not spec:
+        raise ctx.fail("an empty list matches nothing; remove the condition or give values")
+    entries = values.entries
+    for position, item in enumerate(items):
+        ictx = _Context(ctx.source, f"{ctx.where}[{position}]" if isinstance(spec, list)
+                        else ctx.where, ctx.line)
+        path, line = ctx.source.path, ctx.line
+        if isinstance(item, dict):
+            keys = set(item)
+            if keys == {"file"}:
+                values.prefixes.extend(_file_prefixes(ictx, item["file"], loader, is_address))
+                continue
+            if keys == {"range"}:
+                entries.append(_Entry(Match.RANGE, _range_value(ictx, item["range"], is_address),
+                                      ictx.where, path, line))
+                continue
+            if keys == {"hex"}:
+                text = item["hex"]
+                try:
+                    data = bytes.fromhex(text.replace(":", "").replace(" ", ""))
+                except (ValueError, AttributeError):
+                    raise ictx.fail(f"{text!r} is not hexadecimal bytes", code=_TYPE_MISMATCH,
+                                    value=text) from None
+                entries.append(_Entry(Match.EQUAL, data, ictx.where, path, line))
+                continue
+            if keys == {"app"}:
+                program = item["app"]
+                if not isinstance(program, str):
+                    raise ictx.fail(f"an app is a program path, got {program!r}",
+                                    code=_TYPE_MISMATCH, value=program)
+                try:
+                    blob = app_id(program)
+                except WFPError as error:
+                    raise ictx.fail(f"no app id for {program!r}: {error}", code=error.code,
+                                    value=program) from None
+                entries.append(_Entry(Match.EQUAL, blob, ictx.where, path, line))
+                continue
+            if "match" in keys and keys <= {"match", "value"}:
+                match, value = _match_value(ictx, item, is_address)
+                if is_address and match == Match.EQUAL:
+                    values.prefixes.append(value)
+                else:
+                    if is_address and not isinstance(value, Range):
+                        value = _prefix_value(value)
+                    entries.append(_Entry(match, value, ictx.where, path, line))
+                continue
+            raise ictx.fail(f"a value table has one of {', '.join(_VALUE_TABLE_KEYS)} "
+                            f"(or match and value), got {sorted(keys)}", value=item)
+        value = _plain_value(ictx, item)
+        if is_address:
+            values.prefixes.append(_address_prefix(ictx, value))
+        else:
+            entries.append(_Entry(Match.EQUAL, value, ictx.where, path, line))
+    return values
+
+
+def _match_value(ctx: _Context, item: dict, is_address: bool) -> Tuple[Match, Any]:
+    name = item["match"]
+    match = _MATCHES.get(name.lower()) if isinstance(name, str) else None
+    if match is None:
+        raise ctx.at("match").fail(f"unknown match {name!r}; one of {', '.join(_MATCHES)}",
+                                   code=error_code("FWP_E_INVALID_ENUMERATOR"), value=name)
+    if "value" not in item:
+        raise ctx.fail("a match table needs a value")
+    raw = item["value"]
+    if match == Match.RANGE:
+        return match, _range_value(ctx.at("value"), raw, is_address)
+    value = _plain_value(ctx.at("value"), raw)
+    if is_address:
+        value = _address_prefix(ctx.at("value"), value)
+    return match, value
+
+
+def _file_prefixes(ctx: _Context, name: Any, loader: "_Loader", is_address: bool
+                   ) -> List[Prefix]:
+    if not isinstance(name, str):
+        raise ctx.fail(f"file is a path, got {_type_name(name)} {name!r}", code=_TYPE_MISMATCH,
+                       value=name)
+    if not is_address:
+        raise ctx.fail("an address list ({ file = ... }) is only for IP address fields",
+                       code=_TYPE_MISMATCH, value=name)
+    return loader.address_list(name, ctx.where)
+
+
+class _Loader:
+    """State of one load: where relative paths start, and address lists already read."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self._lists: Dict[Path, List[Prefix]] = {}
+
+    def address_list(self, name: str, where: str) -> List[Prefix]:
+        path = Path(name) if Path(name).is_absolute() else self.base / name
+        key = path.resolve()
+        if key not in self._lists:
+            self._lists[key] = _read_prefixes(path, where)
+        return self._lists[key]
+
+
+# --------------------------------------------------------------------------------------------
+# Layers
+# --------------------------------------------------------------------------------------------
+
+def _variant(layer: Layer, family: int) -> Optional[Layer]:
+    """The V4 (family 4) or V6 variant of a layer, or None if it has none."""
+    name = layer.name
+    mine, other = ("_V4", "_V6") if family == 4 else ("_V6", "_V4")
+    if layer.is_v6 == (family == 6):
+        return layer
+    position = name.rfind(other)
+    if position < 0:
+        return None
+    return Layer.__members__.get(name[:position] + mine + name[position + len(other):])
+
+
+def _parse_layers(ctx: _Context, spec: Any) -> List[Layer]:
+    items = spec if isinstance(spec, list) else [spec]
+    if not items:
+        raise ctx.fail("a rule needs at least one layer")
+    layers: List[Layer] = []
+    for position, item in enumerate(items):
+        ictx = _Context(ctx.source, f"{ctx.where}[{position}]" if isinstance(spec, list)
+                        else ctx.where, ctx.line)
+        if not isinstance(item, str):
+            raise ictx.fail(f"a layer is named by a string, got {_type_name(item)} {item!r}",
+                            code=_TYPE_MISMATCH, value=item)
+        found = _lookup_layer_name(item)
+        if not found:
+            close = difflib.get_close_matches(item.upper(), list(Layer.__members__), n=1,
+                                              cutoff=0.75)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ictx.fail(f"unknown layer {item!r}{hint}", code=_LAYER_NOT_FOUND, value=item)
+        for layer in found:
+            if layer in layers:
+                raise ictx.fail(f"layer {layer.name} is listed twice", value=item)
+            layers.append(layer)
+    return layers
+
+
+def _lookup_layer_name(name: str) -> List[Layer]:
+    """A layer by name; a name without _V4/_V6 that has both variants names both."""
+    try:
+        return [coerce_layer(name)]
+    except ValidationError:
+        pass
+    base = name.strip().upper()
+    for prefix in ("FWPM_LAYER_",):
+        if base.startswith(prefix):
+            base = base[len(prefix):]
+    both = [Layer.__members__.get(base + "_V4"), Layer.__members__.get(base + "_V6")]
+    return [layer for layer in both if layer is not None] if all(both) else []
+
+
+# --------------------------------------------------------------------------------------------
+# The policy
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RuleOrigin:
+    """Where a filter of a policy came from: the rule as written, its layer and chunk."""
+
+    rule: str
+    index: int
+    layer: Layer
+    chunk: str
+    line: Optional[int]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded policy file: the objects it declares, ready to plan and apply.
+
+    ``rules`` holds one :class:`wfp.Rule` per filter (after fan-out over layers and families
+    and chunking of long lists); ``origins`` maps each rule key to the file's rule it came from.
+    """
+
+    path: Path
+    provider: Provider
+    sublayers: Tuple[Sublayer, ...]
+    rules: Tuple[Rule, ...]
+    origins: Dict[uuid.UUID, RuleOrigin] = dataclass_field(repr=False, compare=False)
+
+    def plan(self, session: Any, *, prune: bool = False) -> "Plan":
+        """What applying this policy to the session's engine would change (nothing is changed).
+
+        Without ``prune`` the objects of the provider that the file does not declare are kept
+        (and counted in :attr:`Plan.kept`); with it they are deleted.  Objects of other
+        providers are never touched.
+        """
+        return _plan(session, _Desired.of_policy(self), prune=prune)
+
+    def apply(self, session: Any, *, prune: bool = False,
+              progress: Optional[Callable[[str], None]] = None) -> "Plan":
+        """Make the engine match the policy, in one transaction; returns the plan it carried out.
+
+        The plan is computed inside the transaction, so nothing can change between the
+        comparison and the writes.  When there is nothing to change nothing is written.  On any
+        failure the transaction is aborted and the engine is exactly as before.
+        """
+        return _apply(session, _Desired.of_policy(self), prune=prune, progress=progress)
+
+
+def load(path: Union[str, os.PathLike]) -> Policy:
+    """Read and check a policy file (TOML, or JSON by its ``.json`` suffix or leading ``{``).
+
+    Every problem raises :class:`PolicyError` naming the file, the line when known, the rule
+    and the key; nothing is sent to an engine.
+    """
+    path = Path(path)
+    return _build_policy(_parse_document(path, _read_text(path, "policy file")))
+
+
+def loads(text: str, *, path: Union[str, os.PathLike] = "<policy.toml>",
+          base: Union[str, os.PathLike, None] = None) -> Policy:
+    """A policy from text; ``path``'s suffix picks the format and names it in messages,
+    ``base`` is where relative address list paths start (the current directory by default)."""
+    source = _parse_document(Path(path), text)
+    return _build_policy(source, Path(base) if base is not None else Path.cwd())
+
+
+def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
+    data = source.data
+    base = base if base is not None else source.path.parent
+    root = _Context(source, "", None)
+    _check_keys(root, data, _TOP_KEYS, "policy file")
+    version = _get(root, data, "format", int)
+    if version is not None and version != FORMAT_VERSION:
+        raise root.at("format").fail(f"unsupported format {version}; this version reads "
+                                     f"format {FORMAT_VERSION}", value=version)
+    table = _get(root, data, "provider", dict, required=True)
+    pctx = _Context(source, "provider", source.key_line(1, "provider") if source.lines else None)
+    _check_keys(pctx, table, _PROVIDER_KEYS, "provider")
+    provider_name = _get_name(pctx, table)
+    provider_key = _get_key(pctx, table) or provider_key_for(provider_name)
+    persistent = _get(pctx, table, "persistent", bool, default=False)
+    provider = Provider(key=provider_key, name=provider_name, persistent=persistent,
+                        description=_get(pctx, table, "description", str))
+
+    sublayers: Dict[str, Sublayer] = {}
+    for index, item in enumerate(_get(root, data, "sublayer", list, default=[])):
+        sctx = _item_context(source, "sublayer", index, item)
+        _check_keys(sctx, item, _SUBLAYER_KEYS, "sublayer")
+        name = _get_name(sctx, item)
+        if name in sublayers:
+            raise sctx.at("name").fail(f"sublayer {name!r} is declared twice",
+                                       code=_ALREADY_EXISTS, value=name)
+        sub_persistent = _get(sctx, item, "persistent", bool, default=persistent)
+        if sub_persistent and not persistent:
+            raise sctx.at("persistent").fail(
+                "a persistent sublayer needs a persistent provider (FWP_E_LIFETIME_MISMATCH); "
+                "set persistent = true on the provider", code=_LIFETIME_MISMATCH)
+        weight = _get(sctx, item, "weight", int, default=0x8000)
+        if not 0 <= weight <= 0xFFFF:
+            raise sctx.at("weight").fail(f"a sublayer weight is 0 to 65535, got {weight}",
+                                         code=_INVALID_WEIGHT, value=weight)
+        sublayers[name] = Sublayer(key=_get_key(sctx, item) or sublayer_key_for(provider_key, name),
+                                   name=name, description=_get(sctx, item, "description", str),
+                                   weight=weight, provider=provider_key, persistent=sub_persistent)
+
+    loader = _Loader(base)
+    rules: List[Rule] = []
+    origins: Dict[uuid.UUID, RuleOrigin] = {}
+    seen: Dict[Tuple[str, Layer], int] = {}
+    for index, item in enumerate(_get(root, data, "rule", list, default=[])):
+        rctx = _item_context(source, "rule", index, item)
+        built = _build_rule(rctx, item, index, provider, sublayers, loader)
+        for rule, origin in built:
+            first = seen.setdefault((origin.rule, origin.layer), index)
+            if first != index:
+                raise rctx.fail(f"a rule named {origin.rule!r} already has a filter at layer "
+                                f"{origin.layer.name} (rule[{first}]); rule names must be "
+                                "unique per layer", code=_ALREADY_EXISTS, value=origin.rule)
+            if rule.key in origins:
+                other = origins[rule.key]
+                raise rctx.at("key").fail(f"key {rule.key} is also used by rule[{other.index}] "
+                                          f"{other.rule!r}", code=_ALREADY_EXISTS, value=rule.key)
+            rules.append(rule)
+            origins[rule.key] = origin
+    return Policy(path=source.path, provider=provider, sublayers=tuple(sublayers.values()),
+                  rules=tuple(rules), origins=origins)
+
+
+def _item_context(source: _Source, section: str, index: int, item: Any) -> _Context:
+    name = item.get("name") if isinstance(item, dict) else None
+    label = f"{section}[{index}]" + (f" {name!r}" if isinstance(name, str) else "")
+    ctx = _Context(source, label, source.item_line(section, index, name))
+    if not isinstance(item, dict):
+        raise ctx.fail(f"each {section} is a table, got {_type_name(item)}", code=_TYPE_MISMATCH)
+    return ctx
+
+
+def _build_rule(ctx: _Context, item: dict, index: int, provider: Provider,
+                sublayers: Dict[str, Sublayer], loader: _Loader) -> List[Tuple[Rule, RuleOrigin]]:
+    _check_keys(ctx, item, _RULE_KEYS, "rule")
+    name = _get_name(ctx, item)
+    layers = _parse_layers(ctx.at("layer"), _get(ctx, item, "layer", (str, list), required=True))
+    sublayer_name = _get(ctx, item, "sublayer", str)
+    if sublayer_name is None:
+        sublayer_key = _UNIVERSAL_SUBLAYER
+    elif sublayer_name in sublayers:
+        sublayer_key = sublayers[sublayer_name].key
+    else:
+        declared = ", ".join(repr(n) for n in sublayers) or "none"
+        raise ctx.at("sublayer").fail(f"sublayer {sublayer_name!r} is not declared in this file "
+                                      f"(declared: {declared})", code=_SUBLAYER_NOT_FOUND,
+                                      value=sublayer_name)
+    action_name = _get(ctx, item, "action", str, required=True)
+    action = _ACTIONS.get(action_name.lower())
+    if action is None:
+        raise ctx.at("action").fail(f"unknown action {action_name!r}; one of "
+                                    + ", ".join(_ACTIONS), code=error_code("FWP_E_INVALID_ACTION_TYPE"),
+                                    value=action_name)
+    persistent = _get(ctx, item, "persistent", bool, default=provider.persistent)
+    boot_time = _get(ctx, item, "boot_time", bool, default=False)
+    if persistent and not provider.persistent:
+        raise ctx.at("persistent").fail(
+            "a persistent rule needs a persistent provider (FWP_E_LIFETIME_MISMATCH); set "
+            "persistent = true on the provider", code=_LIFETIME_MISMATCH)
+    if persistent and boot_time:
+        raise ctx.at("boot_time").fail(
+            "a rule cannot be both persistent and boot-time; set persistent = false (a "
+            "persistent provider makes rules persistent by default)",
+            code=error_code("FWP_E_INVALID_FLAGS"))
+    if persistent and sublayer_name is not None and not sublayers[sublayer_name].persistent:
+        raise ctx.at("persistent").fail(
+            f"a persistent rule needs a persistent sublayer; sublayer {sublayer_name!r} is not",
+            code=_LIFETIME_MISMATCH)
+    common = dict(action=action, description=_get(ctx, item, "description", str),
+                  sublayer=sublayer_key, weight=_get_weight(ctx, item), provider=provider.key,
+                  persistent=persistent, boot_time=boot_time,
+                  hard=_get(ctx, item, "hard", bool, default=False))
+    explicit_key = _get_key(ctx, item)
+
+    conditions = _get(ctx, item, "conditions", dict, default={})
+    parsed: List[_FieldValues] = []
+    seen_fields: Dict[Field, str] = {}
+    for key, spec in conditions.items():
+        cctx = ctx.at(f"conditions.{key}")
+        field = _parse_field(cctx, key)
+        if field in seen_fields:
+            raise cctx.fail(f"{key!r} and {seen_fields[field]!r} name the same field "
+                            f"{field.name}; put the values in one list")
+        seen_fields[field] = key
+        parsed.append(_parse_values(cctx, field, key, spec, loader))
+
+    families: List[Optional[int]] = [None]
+    if any(values.is_address for values in parsed):
+        families = [4, 6]
+    targets: List[Tuple[Layer, Optional[int]]] = []
+    for layer in layers:
+        for family in families:
+            variant = layer if family is None else _variant(layer, family)
+            if family is not None and variant is None:
+                if any(values.is_address and values.has_family(family) for values in parsed):
+                    raise ctx.at("layer").fail(
+                        f"layer {layer.name} has no IPv{family} variant for the IPv{family} "
+                        "addresses of this rule", code=_LAYER_NOT_FOUND, value=layer.name)
+                continue
+            if (variant, family) not in targets:
+                targets.append((variant, family))
+
+    pending: List[Tuple[List[_Entry], Dict[str, Any], RuleOrigin]] = []
+    for layer, family in targets:
+        per_field: List[Tuple[Field, str, List[List[_Entry]]]] = []
+        empty = False
+        for values in parsed:
+            mine = values.for_family(family)
+            if not mine:
+                empty = True  # no address of this family: no filter here (it would match all)
+                break
+            per_field.append((values.field, values.key, chunk_entries(mine, _entry_chunk_digest)))
+        if empty:
+            continue
+        chunked = [i for i, (_f, _k, chunks) in enumerate(per_field) if len(chunks) > 1]
+        for combination in itertools.product(*(range(len(c)) for _f, _k, c in per_field)):
+            label = ".".join(str(combination[i]) for i in chunked) or "0"
+            entries_used: List[_Entry] = []
+            condition_list: List[Condition] = []
+            for (field, _key, chunks), chunk_index in zip(per_field, combination):
+                for entry in chunks[chunk_index]:
+                    condition_list.append(Condition(field, entry.match, entry.value))
+                    entries_used.append(entry)
+            rule_name = name if not chunked else f"{name} [{label}]"
+            pending.append((entries_used, dict(name=rule_name, layer=layer,
+                                               conditions=condition_list, **common),
+                            RuleOrigin(name, index, layer, label, ctx.line)))
+    if explicit_key is not None and len(pending) > 1:
+        raise ctx.at("key").fail(f"an explicit key needs a rule that makes exactly one filter; "
+                                 f"this one makes {len(pending)} (layers, families or a split "
+                                 "list)")
+    return [(_make_rule(ctx, entries_used,
+                        key=explicit_key or rule_key_for(provider.key, name, origin.layer,
+                                                         origin.chunk), **arguments), origin)
+            for entries_used, arguments, origin in pending]
+
+
+_CONDITION_INDEX = re.compile(r"conditions\[(\d+)\]")
+
+
+def _make_rule(ctx: _Context, entries: List[_Entry], **kwargs: Any) -> Rule:
+    """A wfp.Rule, with a validation failure reported at the file place of the bad value."""
+    try:
+        return Rule(**kwargs)
+    except ValidationError as error:
+        found = _CONDITION_INDEX.match(str(error.field or ""))
+        layer = kwargs["layer"].name
+        if found and int(found.group(1)) < len(entries):
+            entry = entries[int(found.group(1))]
+            raise PolicyError(error.code, entry.path, entry.where,
+                              f"{_display(error.value)} at layer {layer}: {error.reason}",
+                              line=entry.line, value=error.value) from None
+        raise ctx.at(str(error.field)).fail(f"{error.reason} (at layer {layer})", code=error.code,
+                                            value=error.value) from None
+
+
+def _display(value: Any) -> str:
+    return repr(str(value)) if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address,
+                                                  ipaddress.IPv4Network, ipaddress.IPv6Network)) \
+        else repr(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+# --------------------------------------------------------------------------------------------
+
+_RULE_COMPARED = tuple(f.name for f in dataclass_fields(Rule)
+                       if f.compare and f.name not in ("disabled",))
+_PROVIDER_COMPARED = ("name", "description", "persistent", "data", "service_name")
+_SUBLAYER_COMPARED = ("name", "description", "weight", "provider", "persistent", "data")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One step of a plan.
+
+    ``action`` is "add", "delete" or "replace" (delete then add: WFP cannot update an object);
+    ``kind`` is "provider", "sublayer" or "rule"; ``before`` is what the engine holds (None for
+    an add), ``after`` what it will hold (None for a delete); ``fields`` names what differs for
+    a replacement and ``reason`` says why an object is touched when it is not by difference.
+    """
+
+    action: str
+    kind: str
+    key: uuid.UUID
+    name: str
+    before: Any = None
+    after: Any = None
+    fields: Tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def layer(self) -> Optional[str]:
+        """The layer name of a rule change."""
+        obj = self.after if self.after is not None else self.before
+        layer = getattr(obj, "layer", None) if self.kind == "rule" else None
+        return getattr(layer, "name", None if layer is None else str(layer))
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description (``wfp plan --json``)."""
+        out = {"action": self.action, "kind": self.kind, "key": str(self.key), "name": self.name}
+        if self.kind == "rule":
+            out["layer"] = self.layer
+        if self.fields:
+            out["fields"] = list(self.fields)
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+    def describe(self) -> str:
+        """One line for people: ``~ rule 'allow dns' at ALE_AUTH_CONNECT_V4 (weight, conditions)``."""
+        sign = {"add": "+", "delete": "-", "replace": "~"}[self.action]
+        where = f" at {self.layer}" if self.kind == "rule" else ""
+        detail = ", ".join(self.fields) if self.fields else self.reason
+        return f"{sign} {self.kind} {self.name!r}{where}" + (f" ({detail})" if detail else "")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The difference between a policy and an engine: the changes to make, in order.
+
+    ``kept`` counts objects of the provider that the file does not declare and that stay
+    (prune was not asked); ``unchanged`` counts declared objects already as declared.
+    """
+
+    changes: Tuple[Change, ...]
+    unchanged: int = 0
+    kept: int = 0
+    prune: bool = False
+
+    def _of(self, action: str) -> List[Change]:
+        return [c for c in self.changes if c.action == action]
+
+    @property
+    def adds(self) -> List[Change]:
+        """Objects to add."""
+        return self._of("add")
+
+    @property
+    def deletes(self) -> List[Change]:
+        """Objects to delete."""
+        return self._of("delete")
+
+    @property
+    def replacements(self) -> List[Change]:
+        """Objects to delete and add again."""
+        return self._of("replace")
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether applying would change the engine."""
+        return bool(self.changes)
+
+    def summary(self) -> str:
+        """``3 to add, 1 to replace, 0 to delete`` plus what is kept or unchanged."""
+        text = (f"{len(self.adds)} to add, {len(self.replacements)} to replace, "
+                f"{len(self.deletes)} to delete; {self.unchanged} unchanged")
+        if self.kept:
+            text += (f"; {self.kept} object(s) of the provider not in the file kept "
+                     "(--prune deletes them)")
+        return text
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description (``wfp plan --json``)."""
+        return {"changes": [c.to_dict() for c in self.changes],
+                "add": len(self.adds), "replace": len(self.replacements),
+                "delete": len(self.deletes), "unchanged": self.unchanged, "kept": self.kept,
+                "prune": self.prune}
+
+
+@dataclass
+class _Desired:
+    """What a policy or snapshot wants, and which engine objects it manages."""
+
+    providers: List[Provider]
+    sublayers: List[Sublayer]
+    rules: List[Rule]
+    scope_providers: List[uuid.UUID]  # providers whose undeclared objects prune may delete
+    prunable: bool
+
+    @classmethod
+    def of_policy(cls, policy: Policy) -> "_Desired":
+        return cls([policy.provider], list(policy.sublayers), list(policy.rules),
+                   [policy.provider.key], True)
+
+
+def _differences(want: Any, have: Any, names: Sequence[str]) -> Tuple[str, ...]:
+    return tuple(n for n in names if getattr(want, n) != getattr(have, n))
+
+
+def _rule_differences(want: Rule, have: Rule) -> Tuple[str, ...]:
+    if want._wire == have._wire:
+        return ()
+    differing = []
+    for name in _RULE_COMPARED:
+        mine, theirs = getattr(want, name), getattr(have, name)
+        if name == "conditions":
+            if len(mine) != len(theirs) or (mine != theirs and sorted(map(repr, mine))
+                                            != sorted(map(repr, theirs))):
+                differing.append(name)
+        elif mine != theirs:
+            differing.append(name)
+    return tuple(differing)
+
+
+class _ExistingRule:
+    """A filter as the engine returned it: compared on the wire, decoded only when needed."""
+
+    __slots__ = ("wire", "_rule", "_full")
+
+    def __init__(self, wire: tuple) -> None:
+        self.wire = tuple(wire[:14])
+        self._rule: Optional[Rule] = None
+        self._full = wire
+
+    @property
+    def rule(self) -> Rule:
+        if self._rule is None:
+            self._rule = Rule._from_wire(self._full)
+        return self._rule
+
+
+def _rule_wires(session: Any, provider_key: Optional[uuid.UUID]) -> List[tuple]:
+    """The filters of a provider (or all) in wire form, without decoding them into Rules.
+
+    A re-apply compares every field of every filter; doing it on the tuples the binding
+    returns, instead of on decoded Rule objects, keeps it cheap next to the adds of a first
+    apply.
+    """
+    session._check_open("FwpmFilterEnum0")
+    return session._call(session._core.filters, provider_key, None,
+                         _core.FILTER_ENUM_OVERLAPPING, _ENUM_EVERYTHING, _core.ACTION_MASK_ANY,
+                         (), None, None)
+
+
+def _plan(session: Any, desired: _Desired, *, prune: bool) -> Plan:
+    changes: List[Change] = []
+    unchanged = kept = 0
+    prune = prune and desired.prunable
+
+    existing_providers: Dict[uuid.UUID, Provider] = {}
+    for provider in desired.providers:
+        try:
+            existing_providers[provider.key] = session.provider(provider.key)
+        except NotFound:
+            pass
+    scope = [k for k in desired.scope_providers if k in existing_providers]
+    existing_sublayers: Dict[uuid.UUID, Sublayer] = {}
+    for key in scope:
+        existing_sublayers.update((s.key, s) for s in session.sublayers(provider=key))
+    for sublayer in desired.sublayers:
+        if sublayer.key not in existing_sublayers:
+            try:
+                existing_sublayers[sublayer.key] = session.sublayer(sublayer.key)
+            except NotFound:
+                pass
+    existing_rules: Dict[uuid.UUID, _ExistingRule] = {}
+    for key in scope:
+        existing_rules.update((w[0], _ExistingRule(w)) for w in _rule_wires(session, key))
+    desired_rule_keys = {r.key for r in desired.rules}
+    if not desired.prunable:
+        wanted_outside = desired_rule_keys - existing_rules.keys()
+        if wanted_outside:
+            for wire in _rule_wires(session, None):
+                if wire[0] in wanted_outside:
+                    existing_rules[wire[0]] = _ExistingRule(wire)
+
+    # Replacing a provider or sublayer first deletes what references it; those dependants are
+    # re-added afterwards (as declared, or as they were when the file does not declare them).
+    replaced_providers: set = set()
+    for provider in desired.providers:
+        have = existing_providers.get(provider.key)
+        if have is None:
+            changes.append(Change("add", "provider", provider.key, provider.name, after=provider))
+            continue
+        diff = _differences(provider, have, _PROVIDER_COMPARED)
+        if diff:
+            changes.append(Change("replace", "provider", provider.key, provider.name, have,
+                                  provider, diff))
+            replaced_providers.add(provider.key)
+        else:
+            unchanged += 1
+
+    desired_sublayers = {s.key: s for s in desired.sublayers}
+    replaced_sublayers: set = set()
+    for sublayer in desired.sublayers:
+        have = existing_sublayers.get(sublayer.key)
+        if have is None:
+            changes.append(Change("add", "sublayer", sublayer.key, sublayer.name, after=sublayer))
+            continue
+        diff = _differences(sublayer, have, _SUBLAYER_COMPARED)
+        if diff or have.provider in replaced_providers:
+            changes.append(Change("replace", "sublayer", sublayer.key, sublayer.name, have,
+                                  sublayer, diff, "" if diff else "its provider is replaced"))
+            replaced_sublayers.add(sublayer.key)
+        else:
+            unchanged += 1
+    for key, have in existing_sublayers.items():
+        if key in desired_sublayers or have.provider not in scope:
+            continue
+        if prune:
+            changes.append(Change("delete", "sublayer", key, have.name, before=have,
+                                  reason="not in the file"))
+            replaced_sublayers.add(key)
+        elif have.provider in replaced_providers:
+            changes.append(Change("replace", "sublayer", key, have.name, have, have,
+                                  reason="its provider is replaced"))
+            replaced_sublayers.add(key)
+        else:
+            kept += 1
+
+    cascading = bool(replaced_providers or replaced_sublayers)
+    for rule in desired.rules:
+        existing = existing_rules.get(rule.key)
+        if existing is None:
+            changes.append(Change("add", "rule", rule.key, rule.name, after=rule))
+            continue
+        if existing.wire == rule._wire and not cascading:
+            unchanged += 1  # the common case of a re-apply: equal on the wire, field by field
+            continue
+        have = existing.rule
+        diff = _rule_differences(rule, have)
+        cascade = (have.provider in replaced_providers or have.sublayer in replaced_sublayers)
+        if diff or cascade:
+            reason = "" if diff else "its provider or sublayer is replaced"
+            changes.append(Change("replace", "rule", rule.key, rule.name, have, rule, diff, reason))
+        else:
+            unchanged += 1
+    for key, existing in existing_rules.items():
+        provider_key, sublayer_key = existing.wire[4], existing.wire[6]
+        if key in desired_rule_keys or provider_key not in scope:
+            continue
+        if prune:
+            have = existing.rule
+            changes.append(Change("delete", "rule", key, have.name, before=have,
+                                  reason="not in the file"))
+        elif provider_key in replaced_providers or sublayer_key in replaced_sublayers:
+            have = existing.rule
+            changes.append(Change("replace", "rule", key, have.name, have, have,
+                                  reason="its provider or sublayer is replaced"))
+        else:
+            kept += 1
+    return Plan(tuple(changes), unchanged=unchanged, kept=kept, prune=prune)
+
+
+def _apply(session: Any, desired: _Desired, *, prune: bool,
+           progress: Optional[Callable[[str], None]]) -> Plan:
+    report = progress or (lambda _phase: None)
+    if session.in_transaction:
+        return _apply_in_transaction(session, desired, prune, report)
+    with session.transaction():
+        return _apply_in_transaction(session, desired, prune, report)
+
+
+def _apply_in_transaction(session: Any, desired: _Desired, prune: bool,
+                          report: Callable[[str], None]) -> Plan:
+    report("reading the engine")
+    plan = _plan(session, desired, prune=prune)
+    if not plan.has_changes:
+        return plan
+    going = [c for c in plan.changes if c.action in ("delete", "replace")]
+    coming = [c for c in plan.changes if c.action in ("add", "replace")]
+    rules_out = [c.key for c in going if c.kind == "rule"]
+    if rules_out:
+        report(f"deleting {len(rules_out)} rules")
+        session.delete_rules(rules_out)
+    for change in going:
+        if change.kind == "sublayer":
+            session.delete_sublayer(change.key)
+    for change in going:
+        if change.kind == "provider":
+            session.delete_provider(change.key)
+    for change in coming:
+        if change.kind == "provider":
+            session.add_provider(change.after)
+    for change in coming:
+        if change.kind == "sublayer":
+            session.add_sublayer(change.after)
+    rules_in = [c.after for c in coming if c.kind == "rule"]
+    if rules_in:
+        report(f"adding {len(rules_in)} rules")
+        session.add_rules([_as_new(r) for r in rules_in])
+    report("committing")
+    return plan
+
+
+def _as_new(rule: Rule) -> Rule:
+    """A rule read back from the engine, as something that can be added again."""
+    if rule.id is None and not rule.disabled:
+        return rule
+    values = {f.name: getattr(rule, f.name) for f in dataclass_fields(Rule)
+              if f.init and f.name not in ("id", "effective_weight", "disabled")}
+    return Rule(**values)
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering values (for export, rules --json and snapshots)
+# --------------------------------------------------------------------------------------------
+
+def _value_to_data(value: Any) -> Any:
+    if isinstance(value, bool) or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network,
+                          ipaddress.IPv6Network, uuid.UUID)):
+        return str(value)
+    if isinstance(value, SecurityDescriptor):
+        return value.sddl
+    if isinstance(value, bytes):
+        return {"hex": value.hex()}
+    if isinstance(value, Field) or isinstance(value, Layer):
+        return value.name
+    if isinstance(value, float):
+        return value
+    raise ValueError(f"cannot write {type(value).__name__} {value!r} in a policy file")
+
+
+def condition_to_data(condition: Condition) -> Any:
+    """A condition's value in policy-file syntax: a plain value for EQUAL, ``{range = [lo,
+    hi]}`` for RANGE, ``{match = "...", value = ...}`` otherwise."""
+    value = condition.value
+    if isinstance(value, RawValue):
+        raise ValueError(f"cannot write a raw value (data type {value.data_type}) in a policy file")
+    match = condition.match
+    if match == Match.RANGE and isinstance(value, Range):
+        return {"range": [_value_to_data(value.low), _value_to_data(value.high)]}
+    if match == Match.EQUAL:
+        return _value_to_data(value)
+    name = match.name.lower() if isinstance(match, Match) else str(match)
+    return {"match": name, "value": _value_to_data(value)}
+
+
+def conditions_to_data(conditions: Iterable[Condition]) -> Dict[str, Any]:
+    """A rule's conditions as a policy ``conditions`` table (repeated fields become lists)."""
+    table: Dict[str, List[Any]] = {}
+    for condition in conditions:
+        name = condition.field.name.lower() if isinstance(condition.field, Field) \
+            else str(condition.field)
+        table.setdefault(name, []).append(condition_to_data(condition))
+    return {k: (v[0] if len(v) == 1 else v) for k, v in table.items()}
+
+
+def weight_to_data(weight: Any) -> Any:
+    """A weight in policy-file syntax: an int, ``{range = n}`` or None (automatic)."""
+    if isinstance(weight, WeightRange):
+        return {"range": weight.value}
+    return weight
+
+
+# --------------------------------------------------------------------------------------------
+# Snapshots: every non-built-in object of an engine, with its key
+# --------------------------------------------------------------------------------------------
+
+_SNAPSHOT_TOP = {"format", "version", "provider", "sublayer", "rule"}
+_SNAPSHOT_PROVIDER = {"key", "name", "description", "persistent"}
+_SNAPSHOT_SUBLAYER = {"key", "name", "description", "weight", "provider", "persistent"}
+_SNAPSHOT_RULE = {"key", "name", "description", "layer", "sublayer", "provider", "weight",
+                  "action", "hard", "persistent", "boot_time", "conditions"}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Objects read from a snapshot file: applied by key, leaving everything else alone."""
+
+    path: Path
+    providers: Tuple[Provider, ...]
+    sublayers: Tuple[Sublayer, ...]
+    rules: Tuple[Rule, ...]
+
+    def plan(self, session: Any) -> Plan:
+        """What importing would change: missing objects added, differing ones replaced."""
+        return _plan(session, self._desired(), prune=False)
+
+    def apply(self, session: Any, *, progress: Optional[Callable[[str], None]] = None) -> Plan:
+        """Import in one transaction; returns the plan carried out."""
+        return _apply(session, self._desired(), prune=False, progress=progress)
+
+    def _desired(self) -> _Desired:
+        return _Desired(list(self.providers), list(self.sublayers), list(self.rules),
+                        [p.key for p in self.providers], False)
+
+
+def export_snapshot(session: Any, *, provider: Any = None) -> dict:
+    """The engine's providers, sublayers and rules (built-ins excluded) as a snapshot document,
+    optionally only those of one provider.  Values are in policy-file syntax."""
+    providers = [p for p in session.providers() if p.key not in _BUILTIN_PROVIDERS]
+    if provider is not None:
+        providers = [p for p in providers if p.key == provider]
+    sublayers = [s for s in session.sublayers(provider=provider)
+                 if s.key not in _BUILTIN_SUBLAYERS]
+    rules = session.rules(provider=provider)
+    document: Dict[str, Any] = {"format": SNAPSHOT_FORMAT, "version": FORMAT_VERSION}
+    document["provider"] = [_drop_none({"key": str(p.key), "name": p.name,
+                                        "description": p.description,
+                                        "persistent": p.persistent}) for p in providers]
+    document["sublayer"] = [_drop_none({"key": str(s.key), "name": s.name,
+                                        "description": s.description, "weight": s.weight,
+                                        "provider": str(s.provider) if s.provider else None,
+                                        "persistent": s.persistent}) for s in sublayers]
+    out_rules = []
+    for rule in rules:
+        if not isinstance(rule.action, Action) or rule.action not in _ACTIONS.values():
+            raise ValidationError(_INVALID, "rule", rule.name,
+                                  f"rule {rule.key} has action {rule.action!r}; snapshots hold "
+                                  "block and permit rules only")
+        try:
+            conditions = conditions_to_data(rule.conditions)
+        except ValueError as error:
+            raise ValidationError(_INVALID, "rule", rule.name,
+                                  f"rule {rule.key}: {error}") from None
+        out_rules.append(_drop_none({
+            "key": str(rule.key), "name": rule.name, "description": rule.description,
+            "layer": getattr(rule.layer, "name", str(rule.layer)),
+            "sublayer": str(rule.sublayer) if rule.sublayer else None,
+            "provider": str(rule.provider) if rule.provider else None,
+            "weight": weight_to_data(rule.weight), "action": rule.action.name.lower(),
+            "hard": rule.hard, "persistent": rule.persistent, "boot_time": rule.boot_time,
+            "conditions": conditions or None}))
+    document["rule"] = out_rules
+    return document
+
+
+def _drop_none(table: dict) -> dict:
+    return {k: v for k, v in table.items() if v is not None}
+
+
+def load_snapshot(path: Union[str, os.PathLike]) -> Snapshot:
+    """Read a snapshot written by :func:`export_snapshot` (TOML or JSON)."""
+    path = Path(path)
+    source = _parse_document(path, _read_text(path, "snapshot"))
+    data = source.data
+    root = _Context(source, "", None)
+    if data.get("format") != SNAPSHOT_FORMAT:
+        raise root.fail(f"not a snapshot (expected format = {SNAPSHOT_FORMAT!r}); a policy "
+                        "file is applied with 'wfp apply'")
+    _check_keys(root, data, _SNAPSHOT_TOP, "snapshot")
+    version = _get(root, data, "version", int, required=True)
+    if version != FORMAT_VERSION:
+        raise root.at("version").fail(f"unsupported snapshot version {version}")
+    providers = []
+    for index, item in enumerate(_get(root, data, "provider", list, default=[])):
+        ctx = _item_context(source, "provider", index, item)
+        _check_keys(ctx, item, _SNAPSHOT_PROVIDER, "provider")
+        providers.append(Provider(key=_required_key(ctx, item), name=_get_name(ctx, item),
+                                  description=_get(ctx, item, "description", str),
+                                  persistent=_get(ctx, item, "persistent", bool, default=False)))
+    sublayers = []
+    for index, item in enumerate(_get(root, data, "sublayer", list, default=[])):
+        ctx = _item_context(source, "sublayer", index, item)
+        _check_keys(ctx, item, _SNAPSHOT_SUBLAYER, "sublayer")
+        sublayers.append(_checked(ctx, Sublayer, key=_required_key(ctx, item),
+                                  name=_get_name(ctx, item),
+                                  description=_get(ctx, item, "description", str),
+                                  weight=_get(ctx, item, "weight", int, default=0),
+                                  provider=_optional_uuid(ctx, item, "provider"),
+                                  persistent=_get(ctx, item, "persistent", bool, default=False)))
+    rules = []
+    loader = _Loader(path.parent)
+    for index, item in enumerate(_get(root, data, "rule", list, default=[])):
+        ctx = _item_context(source, "rule", index, item)
+        _check_keys(ctx, item, _SNAPSHOT_RULE, "rule")
+        layer_name = _get(ctx, item, "layer", str, required=True)
+        layers = _parse_layers(ctx.at("layer"), layer_name)
+        if len(layers) != 1:
+            raise ctx.at("layer").fail("a snapshot rule names exactly one layer")
+        action_name = _get(ctx, item, "action", str, required=True)
+        action = _ACTIONS.get(action_name.lower())
+        if action is None:
+            raise ctx.at("action").fail(f"unknown action {action_name!r}")
+        entries: List[_Entry] = []
+        conditions: List[Condition] = []
+        for key, spec in _get(ctx, item, "conditions", dict, default={}).items():
+            cctx = ctx.at(f"conditions.{key}")
+            field = _parse_field(cctx, key)
+            values = _parse_values(cctx, field, key, spec, loader)
+            for entry in ([_Entry(Match.EQUAL, _prefix_value(p), values.where, values.path,
+                                  values.line, p) for p in values.prefixes] + values.entries):
+                conditions.append(Condition(field, entry.match, entry.value))
+                entries.append(entry)
+        rules.append(_make_rule(
+            ctx, entries, key=_required_key(ctx, item), name=_get_name(ctx, item),
+            description=_get(ctx, item, "description", str), layer=layers[0],
+            sublayer=_optional_uuid(ctx, item, "sublayer"),
+            provider=_optional_uuid(ctx, item, "provider"), weight=_get_weight(ctx, item),
+            action=action, hard=_get(ctx, item, "hard", bool, default=False),
+            persistent=_get(ctx, item, "persistent", bool, default=False),
+            boot_time=_get(ctx, item, "boot_time", bool, default=False), conditions=conditions))
+    return Snapshot(path, tuple(providers), tuple(sublayers), tuple(rules))
+
+
+def _required_key(ctx: _Context, item: dict) -> uuid.UUID:
+    key = _get_key(ctx, item)
+    if key is None:
+        raise ctx.fail("missing required key 'key'")
+    return key
+
+
+def _optional_uuid(ctx: _Context, item: dict, name: str) -> Optional[uuid.UUID]:
+    text = _get(ctx, item, name, str)
+    if text is None:
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise ctx.at(name).fail(f"{text!r} is not a UUID", code=_TYPE_MISMATCH) from None
+
+
+def _checked(ctx: _Context, kind: Any, **kwargs: Any) -> Any:
+    try:
+        return kind(**kwargs)
+    except ValidationError as error:
+        raise ctx.at(str(error.field)).fail(error.reason, code=error.code,
+                                            value=error.value) from None
+
+
+# --------------------------------------------------------------------------------------------
+# A TOML writer for the documents this module produces
+# --------------------------------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}"
+                                for k, v in value.items()) + " }"
+    raise ValueError(f"cannot write {type(value).__name__} as TOML")
+
+
+def render_toml(document: dict) -> str:
+    """TOML text for a document of scalars, arrays of tables and one level of sub-tables (the
+    shape of policy files and snapshots)."""
+    lines: List[str] = []
+    for key, value in document.items():
+        if not (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)) \
+                and not isinstance(value, dict):
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, value in document.items():
+        tables = [value] if isinstance(value, dict) else (
+            value if isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+            else [])
+        for table in tables:
+            lines.append("")
+            lines.append(f"[{_toml_key(key)}]" if isinstance(value, dict)
+                         else f"[[{_toml_key(key)}]]")
+            subtables = []
+            for name, item in table.items():
+                if isinstance(item, dict) and name == "conditions":
+                    subtables.append((name, item))
+                else:
+                    lines.append(f"{_toml_key(name)} = {_toml_value(item)}")
+            for name, item in subtables:
+                lines.append(f"[{_toml_key(key)}.{_toml_key(name)}]")
+                for sub_key, sub_value in item.items():
+                    lines.append(f"{_toml_key(sub_key)} = {_toml_value(sub_value)}")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def schema_path() -> Path:
+    """The JSON Schema of policy files, shipped in the package."""
+    return Path(__file__).with_name("policy.schema.json")
