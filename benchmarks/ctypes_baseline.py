@@ -14,7 +14,6 @@ import ctypes
 import ipaddress
 import json
 import sys
-import time
 import uuid
 from ctypes import (
     CFUNCTYPE, POINTER, Structure, Union, byref, c_char_p, c_double, c_float, c_int8, c_int16,
@@ -26,7 +25,7 @@ from typing import NamedTuple, Optional, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _build  # noqa: E402
 from _rules import BENCH_PROVIDER, BENCH_SUBLAYER, RuleSpec, rule_specs  # noqa: E402
-from _resources import peak_rss_bytes  # noqa: E402
+from _resources import peak_rss_bytes, timed  # noqa: E402
 
 # ---- FWPM mirror types, as a ctypes wrapper declares them -----------------------------------
 
@@ -382,21 +381,18 @@ def run(n: int) -> dict:
     session = CtypesSession()
     try:
         session.add_provider_and_sublayer()
+        result: dict = {"impl": "ctypes", "backend": "sim", "n": n}
         before = session.stats().heap_bytes
-        start = time.perf_counter()
-        ids = session.add_rules(rules)
-        add_s = time.perf_counter() - start
+        with timed(result, "add"):
+            ids = session.add_rules(rules)
         stats = session.stats()
-        start = time.perf_counter()
-        records = session.rules()
-        enum_s = time.perf_counter() - start
+        with timed(result, "enum"):
+            records = session.rules()
         if len(ids) != n or len(records) != n:
             raise RuntimeError(f"ctypes baseline: added {len(ids)}, enumerated {len(records)}, wanted {n}")
-        return {
-            "impl": "ctypes", "backend": "sim", "n": n, "add_s": add_s, "enum_s": enum_s,
-            "heap_bytes": stats.heap_bytes, "engine_bytes_added": stats.heap_bytes - before,
-            "filters_in_engine": stats.filters, "peak_rss_bytes": peak_rss_bytes(),
-        }
+        result.update(heap_bytes=stats.heap_bytes, engine_bytes_added=stats.heap_bytes - before,
+                      filters_in_engine=stats.filters, peak_rss_bytes=peak_rss_bytes())
+        return result
     finally:
         session.close()
 

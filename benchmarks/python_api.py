@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _resources import peak_rss_bytes  # noqa: E402
+from _resources import peak_rss_bytes, timed  # noqa: E402
 from _rules import BENCH_PROVIDER, add_bench_provider, api_rules, import_wfp, rule_specs  # noqa: E402
 
 
@@ -47,18 +46,16 @@ def run(n: int, backend: str = "sim") -> dict:
     session, engine = open_session(backend)
     try:
         add_bench_provider(session)
+        result: dict = {"impl": "python", "backend": session.backend, "n": n}
         before = engine_stats(engine)
-        start = time.perf_counter()
-        ids = session.add_rules(rules)
-        add_s = time.perf_counter() - start
+        with timed(result, "add"):
+            ids = session.add_rules(rules)
         after = engine_stats(engine)
-        start = time.perf_counter()
-        read_back = enumerate_rules(session)
-        enum_s = time.perf_counter() - start
+        with timed(result, "enum"):
+            read_back = enumerate_rules(session)
         if len(ids) != n or len(read_back) != n:
             raise RuntimeError(f"python api: added {len(ids)}, enumerated {len(read_back)}, wanted {n}")
-        result = {"impl": "python", "backend": session.backend, "n": n, "add_s": add_s,
-                  "enum_s": enum_s, "peak_rss_bytes": peak_rss_bytes()}
+        result["peak_rss_bytes"] = peak_rss_bytes()
         if after:
             result.update(heap_bytes=after["heap_bytes"],
                           engine_bytes_added=after["heap_bytes"] - before["heap_bytes"],

@@ -13,6 +13,7 @@ RSS and engine bytes per filter, checks issue 6's targets, and writes benchmarks
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import subprocess
 import sys
@@ -56,11 +57,14 @@ class Measurement:
     error: Optional[str] = None
     samples: list = field(default_factory=list)
 
-    def record(self, result: dict) -> None:
+    def record(self, result: dict, clock: str) -> None:
+        """Keeps the best time of the clock in use ("cpu" or "wall"); samples keep both."""
+        suffix = "_cpu_s" if clock == "cpu" else "_s"
         self.runs += 1
-        self.samples.append({"add_s": result["add_s"], "enum_s": result["enum_s"]})
-        self.add_s = min(self.add_s, result["add_s"])
-        self.enum_s = min(self.enum_s, result["enum_s"])
+        self.samples.append({key: result[key] for key in
+                             ("add_s", "enum_s", "add_cpu_s", "enum_cpu_s") if key in result})
+        self.add_s = min(self.add_s, result["add" + suffix])
+        self.enum_s = min(self.enum_s, result["enum" + suffix])
         self.peak_rss_bytes = max(self.peak_rss_bytes, result.get("peak_rss_bytes", 0))
         if result.get("engine_bytes_added") is not None:
             self.engine_bytes_added = result["engine_bytes_added"]
@@ -104,7 +108,7 @@ def repeats_for(n: int, requested: Optional[int], quick: bool) -> int:
 
 
 def measure(sizes: list[int], implementations: list[str], backend: str, repeat: Optional[int],
-            quick: bool, ctypes_max: int, log) -> dict[tuple[str, int], Measurement]:
+            quick: bool, ctypes_max: int, clock: str, log) -> dict[tuple[str, int], Measurement]:
     results = {(impl, n): Measurement(impl, n) for n in sizes for impl in implementations}
     for n in sizes:
         for attempt in range(repeats_for(n, repeat, quick)):
@@ -114,13 +118,15 @@ def measure(sizes: list[int], implementations: list[str], backend: str, repeat: 
                     continue
                 started = time.perf_counter()
                 try:
-                    m.record(run_once(impl, n, backend, timeout=3600))
+                    m.record(run_once(impl, n, backend, timeout=3600), clock)
                 except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
                     m.error = str(exc)
                     log(f"  {impl:8} n={n:>9,}: FAILED {exc}")
                     continue
-                log(f"  {impl:8} n={n:>9,} run {attempt + 1}: add {m.samples[-1]['add_s']:.4f}s "
-                    f"enum {m.samples[-1]['enum_s']:.4f}s ({time.perf_counter() - started:.1f}s)")
+                sample = m.samples[-1]
+                log(f"  {impl:8} n={n:>9,} run {attempt + 1}: add {sample['add_s']:.4f}s "
+                    f"(cpu {sample.get('add_cpu_s', 0):.4f}s) enum {sample['enum_s']:.4f}s "
+                    f"(cpu {sample.get('enum_cpu_s', 0):.4f}s) [{time.perf_counter() - started:.1f}s]")
     return results
 
 
@@ -226,14 +232,34 @@ def check_targets(results: dict, sizes: list[int]) -> list[str]:
     return lines
 
 
-def render(results: dict, sizes: list[int], machine: dict, command: str, backend: str) -> str:
+def stale_extension_note() -> Optional[str]:
+    """A warning when the compiled wfp._core is older than the C or Cython it is built from:
+    the Python API would then run a different engine than the C floor and ctypes."""
+    try:
+        core = importlib.import_module("wfp._core") if _rules.import_wfp() else None
+    except ImportError as exc:
+        return f"wfp could not be imported: {exc}"
+    built = Path(core.__file__).stat().st_mtime
+    root = BENCH_DIR.parent
+    sources = [*root.glob("src/core/*.c"), *root.glob("src/sim/*.[ch]"), *root.glob("include/wfp/*.h"),
+               root / "wfp" / "_core.pyx"]
+    newer = sorted(str(p.relative_to(root)) for p in sources if p.exists() and p.stat().st_mtime > built)
+    if not newer:
+        return None
+    return (f"{core.__file__} is older than {', '.join(newer[:5])}{' ...' if len(newer) > 5 else ''}: "
+            "rebuild it (pip install -e . or setup.py build_ext --inplace) so all three measure one engine")
+
+
+def render(results: dict, sizes: list[int], machine: dict, command: str, backend: str,
+           clock: str) -> str:
     out = [
         "# Benchmark results",
         "",
         f"Measured {machine['date']} on {machine['cpu']} ({machine['cores']} cores), "
         f"{machine['os']}, {machine['implementation']} {machine['python']}, backend `{backend}`.",
         "",
-        "Rules/s is N divided by the best time of the repeats; every cell ran in its own process.",
+        f"Rules/s is N divided by the best {'process CPU' if clock == 'cpu' else 'wall-clock'} time "
+        "of the repeats; every cell ran in its own process.",
         "Python/C is how many times slower the Python API is than the C floor; ctypes/Python is how",
         "many times faster the Python API is than the ctypes baseline. Engine bytes per filter are",
         "wfp_sim_engine_stats heap bytes added by the N filters, divided by N (in brackets: less",
@@ -275,6 +301,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="largest N for the ctypes baseline (it is slow)")
     parser.add_argument("--only", help="comma-separated implementations (c_floor,python,ctypes)")
     parser.add_argument("--backend", default="sim", help="sim, or fwpuclnt on Windows")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="process CPU time (default: steadier on a shared machine) or wall time")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md",
                         help="Markdown file to write ('-' for none)")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
@@ -294,14 +322,19 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    stale = stale_extension_note() if "python" in implementations else None
+    if stale:
+        log(f"WARNING: {stale}")
     log("building the C floor and the engine library ...")
     _build.build_c_floor()
     _build.build_engine_library()
     results = measure(sizes, implementations, args.backend, args.repeat, args.quick,
-                      args.ctypes_max, log)
+                      args.ctypes_max, args.clock, log)
     machine = machine_description()
     command = "python benchmarks/report.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = render(results, sizes, machine, command.strip(), args.backend)
+    text = render(results, sizes, machine, command.strip(), args.backend, args.clock)
+    if stale:
+        text += f"\nWARNING: {stale}\n"
     print(text)
     if str(args.output) != "-":
         args.output.write_text(text, encoding="utf-8")

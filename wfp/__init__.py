@@ -28,6 +28,9 @@ from wfp.errors import (
 from wfp.fields import Condition, DataType, Field, FieldType, Layer, Match, Range, RawValue
 from wfp.rules import Action, FieldInfo, LayerInfo, Provider, Rule, Sublayer, WeightRange
 from wfp.session import Session, SimEngine
+from wfp.classify import (
+    CalloutAction, CalloutCall, CalloutVerdict, ConnectionDecision, Decision, NetEvent, Token,
+)
 
 __all__ = [
     "__version__",
@@ -40,4 +43,6 @@ __all__ = [
     "ConditionNotFound", "InUse", "LifetimeMismatch", "InvalidCondition", "TransactionError",
     "Timeout", "BuiltinObject", "WrongSession", "AccessDenied", "Unsupported",
     "ServiceUnavailable", "SessionClosed", "StateFileError", "error_from_code",
+    "Decision", "ConnectionDecision", "NetEvent", "Token", "CalloutAction", "CalloutVerdict",
+    "CalloutCall",
 ]

@@ -663,7 +663,8 @@ cdef class CoreSession:
     def __dealloc__(self):
         if self.is_open:
             self.is_open = False
-            self.backend.engine_close(self.handle)
+            with nogil:  # closing may wait for the engine lock another thread's session holds
+                self.backend.engine_close(self.handle)
 
     def close(self):
         """Close the engine handle; idempotent.  An open transaction is aborted by the engine."""
@@ -1035,3 +1036,6 @@ def app_id_from_file_name(str backend, str path):
         if blob != NULL:
             table.free_memory(<void **>&blob)
         wfp_arena_free(&arena)
+
+
+include "_classify.pxi"

@@ -197,6 +197,7 @@ _BY_NAME: Dict[str, Type[WFPError]] = {
     "RPC_S_CANNOT_SUPPORT": ServiceUnavailable,
     "EPT_S_NOT_REGISTERED": ServiceUnavailable,
     "WFPKIT_E_SESSION_CLOSED": SessionClosed,
+    "FWP_E_SESSION_ABORTED": SessionClosed,
     "WFPKIT_E_STATE_CORRUPT": StateFileError,
     "WFPKIT_E_STATE_VERSION": StateFileError,
     "WFPKIT_E_STATE_IO": StateFileError,

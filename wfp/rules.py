@@ -48,10 +48,21 @@ class Action(enum.IntEnum):
     @property
     def is_callout(self) -> bool:
         """True for the three actions that hand the packet to a callout."""
-        return bool(self & _core.ACTION_FLAG_CALLOUT)
+        return self in _CALLOUT_ACTIONS
 
 
+_ACTION_BY_VALUE = {int(action): action for action in Action}
+_CALLOUT_ACTIONS = frozenset(a for a in Action if a & _core.ACTION_FLAG_CALLOUT)
 _MAX_UINT64 = (1 << 64) - 1
+
+
+def _coerce_action(value: Any) -> Optional[Action]:
+    """An Action from a member, its value or its name ("permit"); None if it is none of them."""
+    if type(value) is Action or type(value) is int:
+        return _ACTION_BY_VALUE.get(value)
+    if isinstance(value, str):
+        return Action.__members__.get(value.upper())
+    return None
 _MAX_WEIGHT_RANGE = 15
 _MAX_SUBLAYER_WEIGHT = 0xFFFF
 _WIRE_EMPTY, _WIRE_UINT8, _WIRE_UINT64 = 0, 1, 4
@@ -269,37 +280,51 @@ class Rule:
     _wire: tuple = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        _set(self, "key", _check_key("key", self.key, optional=False))
+        # Rules are made by the hundred thousand: common cases take the fast path first.
+        setattr_ = object.__setattr__
+        key = self.key if type(self.key) is uuid.UUID else _check_key("key", self.key, optional=False)
+        setattr_(self, "key", key)
         _check_text("name", self.name, required=True)
         _check_text("description", self.description, required=False)
         layer = coerce_layer(self.layer)
-        _set(self, "layer", layer)
-        _set(self, "sublayer", _check_key("sublayer", self.sublayer, optional=True))
-        _check_weight(self.weight)
-        try:
-            action = Action(self.action)
-        except ValueError:
+        setattr_(self, "layer", layer)
+        sublayer = self.sublayer
+        if sublayer is not None and type(sublayer) is not uuid.UUID:
+            sublayer = _check_key("sublayer", sublayer, optional=True)
+            setattr_(self, "sublayer", sublayer)
+        provider = self.provider
+        if provider is not None and type(provider) is not uuid.UUID:
+            provider = _check_key("provider", provider, optional=True)
+            setattr_(self, "provider", provider)
+        weight = _check_weight(self.weight)
+        action = _coerce_action(self.action)
+        if action is None:
             raise _invalid("FWP_E_INVALID_ACTION_TYPE", "action", self.action,
-                           "expected a wfp.Action") from None
-        _set(self, "action", action)
-        if isinstance(self.conditions, (Condition, str, bytes)) or not isinstance(
-                self.conditions, Iterable):
-            raise _invalid("FWP_E_INVALID_PARAMETER", "conditions", self.conditions,
-                           "expected a list of conditions")
-        conditions = tuple(self.conditions)
-        encoded = encode_conditions(layer, conditions)
-        _set(self, "conditions", tuple(c if isinstance(c, Condition) else Condition(*c)
-                                       for c in conditions))
-        _set(self, "provider", _check_key("provider", self.provider, optional=True))
-        for name, _flag in _FLAG_OF:
-            _check_bool(name, getattr(self, name))
-        _check_bool("disabled", self.disabled)
-        if self.persistent and self.boot_time:
-            raise _invalid("FWP_E_INVALID_FLAGS", "boot_time", True,
-                           "a rule cannot be both persistent and boot-time")
-        if self.permit_if_callout_missing and action not in _CALLOUT_MISSING_ACTIONS:
-            raise _invalid("FWP_E_INVALID_FLAGS", "permit_if_callout_missing", True,
-                           "only with CALLOUT_TERMINATING or CALLOUT_UNKNOWN")
+                           "expected a wfp.Action")
+        setattr_(self, "action", action)
+        conditions = self.conditions
+        if type(conditions) is not tuple:
+            if isinstance(conditions, (Condition, str, bytes)) or not isinstance(conditions,
+                                                                              Iterable):
+                raise _invalid("FWP_E_INVALID_PARAMETER", "conditions", conditions,
+                               "expected a list of conditions")
+            conditions = tuple(conditions)
+        encoded = tuple(encode_conditions(layer, conditions)) if conditions else ()
+        if not all(type(c) is Condition for c in conditions):
+            conditions = tuple(c if isinstance(c, Condition) else Condition(*c) for c in conditions)
+        setattr_(self, "conditions", conditions)
+        flags = 0
+        for name, flag in _FLAG_OF:
+            value = getattr(self, name)
+            if type(value) is not bool:
+                raise _invalid("FWP_E_INVALID_PARAMETER", name, value, "expected True or False")
+            if value:
+                flags |= flag
+        if type(self.disabled) is not bool:
+            raise _invalid("FWP_E_INVALID_PARAMETER", "disabled", self.disabled,
+                           "expected True or False")
+        if flags:
+            self._check_flags(action)
         callout = _check_key("callout", self.callout, optional=True)
         if action.is_callout and callout is None:
             raise _invalid("FWP_E_CALLOUT_NOT_FOUND", "callout", None,
@@ -307,19 +332,24 @@ class Rule:
         if not action.is_callout and callout is not None:
             raise _invalid("FWP_E_INVALID_PARAMETER", "callout", callout,
                            f"action {action.name} takes no callout")
-        _set(self, "callout", callout)
-        _set(self, "data", _check_data("data", self.data))
-        if self.id is not None and (not isinstance(self.id, int) or isinstance(self.id, bool)):
+        setattr_(self, "callout", callout)
+        data = self.data
+        if data is not None and type(data) is not bytes:
+            setattr_(self, "data", _check_data("data", data))
+        if self.id is not None and (type(self.id) is not int):
             raise _invalid("FWP_E_INVALID_PARAMETER", "id", self.id, "expected an int")
-        flags = 0
-        for name, flag in _FLAG_OF:
-            if getattr(self, name):
-                flags |= flag
-        _set(self, "_wire", (
-            self.key, self.name, self.description, flags, self.provider, layer.value,
-            self.sublayer, _weight_to_wire(self.weight), tuple(encoded), int(action), callout, 0, None,
-            self.data,
+        setattr_(self, "_wire", (
+            key, self.name, self.description, flags, provider, layer.value, sublayer,
+            _weight_to_wire(weight), encoded, int(action), callout, 0, None, self.data,
         ))
+
+    def _check_flags(self, action: Action) -> None:
+        if self.persistent and self.boot_time:
+            raise _invalid("FWP_E_INVALID_FLAGS", "boot_time", True,
+                           "a rule cannot be both persistent and boot-time")
+        if self.permit_if_callout_missing and action not in _CALLOUT_MISSING_ACTIONS:
+            raise _invalid("FWP_E_INVALID_FLAGS", "permit_if_callout_missing", True,
+                           "only with CALLOUT_TERMINATING or CALLOUT_UNKNOWN")
 
     def _to_wire(self) -> tuple:
         if self.disabled:
@@ -330,35 +360,72 @@ class Rule:
     @classmethod
     def _from_wire(cls, wire: tuple) -> "Rule":
         """A rule from a filter tuple read back from the engine, trusted as valid."""
+        return RuleDecoder().decode(wire)
+
+
+class RuleDecoder:
+    """Turns filter tuples read back from the engine into Rules, trusted as valid.
+
+    One decoder serves one enumeration: layers, actions and conditions that repeat across its
+    rules are converted once (the binding already hands out one UUID object per GUID, so a
+    condition is recognised by its field key's identity and its wire value).
+    """
+
+    __slots__ = ("_layers", "_conditions")
+
+    def __init__(self) -> None:
+        self._layers: dict = {}
+        self._conditions: dict = {}
+
+    def _layer(self, key: uuid.UUID) -> Any:
+        layer = self._layers.get(key)
+        if layer is None:
+            try:
+                layer = coerce_layer(key)
+            except ValidationError:
+                layer = key  # a layer newer than this library's tables
+            self._layers[key] = layer
+        return layer
+
+    def _condition(self, layer: Any, wire: tuple) -> Condition:
+        field_key, match, value = wire
+        cache_key = (id(layer), id(field_key), match, value)  # payloads are hashable
+        condition = self._conditions.get(cache_key)
+        if condition is None:
+            condition = decode_condition(layer, wire)
+            # The wire tuple is kept alive with the entry so the ids in its key stay unique.
+            self._conditions[cache_key] = condition, wire
+            return condition
+        return condition[0]
+
+    def decode(self, wire: tuple) -> Rule:
         (key, name, description, flags, provider, layer_key, sublayer, weight, conditions,
          action_type, action_key, _raw_context, _context_key, data, filter_id,
          effective_weight) = wire
-        try:
-            layer: Any = coerce_layer(layer_key)
-        except ValidationError:
-            layer = layer_key  # a layer newer than this library's tables
-        try:
-            action: Any = Action(action_type)
-        except ValueError:
-            action = action_type
-        rule = object.__new__(cls)
-        _set(rule, "layer", layer)
-        _set(rule, "action", action)
-        _set(rule, "key", key)
-        _set(rule, "name", name or "")
-        _set(rule, "description", description)
-        _set(rule, "sublayer", None if sublayer == _NULL_UUID else sublayer)
-        _set(rule, "weight", _weight_from_wire(weight))
-        _set(rule, "conditions", tuple(decode_condition(layer, c) for c in conditions))
-        _set(rule, "provider", provider)
-        for name_, flag in _FLAG_OF:
-            _set(rule, name_, bool(flags & flag))
-        _set(rule, "disabled", bool(flags & _core.FILTER_FLAG_DISABLED))
-        _set(rule, "callout", action_key if action_type & _core.ACTION_FLAG_CALLOUT else None)
-        _set(rule, "data", data)
-        _set(rule, "id", filter_id)
-        _set(rule, "effective_weight", effective_weight)
-        _set(rule, "_wire", tuple(wire[:14]))
+        layer = self._layer(layer_key)
+        action: Any = _ACTION_BY_VALUE.get(action_type, action_type)
+        rule = object.__new__(Rule)
+        setattr_ = object.__setattr__
+        setattr_(rule, "layer", layer)
+        setattr_(rule, "action", action)
+        setattr_(rule, "key", key)
+        setattr_(rule, "name", name or "")
+        setattr_(rule, "description", description)
+        setattr_(rule, "sublayer", None if sublayer == _NULL_UUID else sublayer)
+        setattr_(rule, "weight", _weight_from_wire(weight))
+        setattr_(rule, "conditions", tuple([self._condition(layer, c) for c in conditions]))
+        setattr_(rule, "provider", provider)
+        setattr_(rule, "persistent", bool(flags & _core.FILTER_FLAG_PERSISTENT))
+        setattr_(rule, "boot_time", bool(flags & _core.FILTER_FLAG_BOOTTIME))
+        setattr_(rule, "hard", bool(flags & _core.FILTER_FLAG_CLEAR_ACTION_RIGHT))
+        setattr_(rule, "permit_if_callout_missing",
+                 bool(flags & _core.FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED))
+        setattr_(rule, "disabled", bool(flags & _core.FILTER_FLAG_DISABLED))
+        setattr_(rule, "callout", action_key if action_type & _core.ACTION_FLAG_CALLOUT else None)
+        setattr_(rule, "data", data)
+        setattr_(rule, "id", filter_id)
+        setattr_(rule, "effective_weight", effective_weight)
+        setattr_(rule, "_wire", wire[:14])
         return rule
 
 

@@ -8,6 +8,7 @@ closed session raises :class:`wfp.SessionClosed`.
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from contextlib import contextmanager
@@ -17,7 +18,8 @@ from wfp import _core
 from wfp.errors import BulkError, ValidationError, WFPError, error_from_code
 from wfp.fields import coerce_layer
 from wfp.rules import (
-    Action, LayerInfo, Provider, Rule, Sublayer, _check_key, _check_text, error_code,
+    LayerInfo, Provider, Rule, RuleDecoder, Sublayer, _check_key, _check_text, _coerce_action,
+    error_code,
 )
 
 __all__ = ["Session", "SimEngine", "BACKENDS", "default_backend"]
@@ -29,6 +31,19 @@ _ENUM_EVERYTHING = _core.FILTER_ENUM_FLAG_INCLUDE_BOOTTIME | _core.FILTER_ENUM_F
 
 def _translate(error: _core.CoreError) -> WFPError:
     return error_from_code(error.code, error.call)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Reading back many rules creates millions of objects and no reference cycles; with the
+    cyclic collector on, it would sweep the growing heap over and over for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class SimEngine:
@@ -69,6 +84,14 @@ class SimEngine:
     def inject_failure(self, kind: int, nth: int, code: int) -> None:
         """Fail the ``nth`` call of ``kind`` (0 = rule add) from now with ``code``, once."""
         self._handle.inject_failure(kind, nth, code)
+
+    def load(self, snapshot: Any) -> dict:
+        """Rebuild a snapshot (:meth:`Session.export`: a dict, JSON text or a file path) in this
+        engine, in one transaction, keeping keys, rule ids and effective weights and the
+        built-in sublayers' weights.  Returns the counts of providers, sublayers and rules
+        added (built-in ones are not added).  See :mod:`wfp.snapshot`."""
+        from wfp import snapshot as _snapshot
+        return _snapshot.load(self, snapshot)
 
     def __repr__(self) -> str:
         return f"SimEngine(state_path={self.state_path!r})"
@@ -305,18 +328,20 @@ class Session:
         provider_key = _check_key("provider", provider, optional=True)
         sublayer_key = _check_key("sublayer", sublayer, optional=True)
         if action is not None:
-            try:
-                action = Action(action)
-            except ValueError:
+            wanted = _coerce_action(action)
+            if wanted is None:
                 raise ValidationError(error_code("FWP_E_INVALID_ACTION_TYPE"), field="action",
-                                      value=action, reason="expected a wfp.Action") from None
+                                      value=action, reason="expected a wfp.Action")
+            action = wanted
         # The template's mask selects by action bits, which BLOCK and PERMIT share; the exact
         # action type is then matched as the results are read.
         action_mask = int(action) if action is not None else _core.ACTION_MASK_ANY
-        wires = self._call(self._core.filters, provider_key, layer_key,
-                           _core.FILTER_ENUM_OVERLAPPING, _ENUM_EVERYTHING, action_mask, (),
-                           sublayer_key, int(action) if action is not None else None)
-        return [Rule._from_wire(t) for t in wires]
+        with _collector_paused():
+            wires = self._call(self._core.filters, provider_key, layer_key,
+                               _core.FILTER_ENUM_OVERLAPPING, _ENUM_EVERYTHING, action_mask, (),
+                               sublayer_key, int(action) if action is not None else None)
+            decode = RuleDecoder().decode
+            return [decode(wire) for wire in wires]
 
     def rule(self, key_or_id: Any) -> Rule:
         """The rule with this key (UUID) or id (int); :class:`wfp.FilterNotFound` otherwise."""
@@ -405,3 +430,61 @@ class Session:
             if own_transaction:
                 self._core.txn_abort()
             raise
+
+    # ---- what-if classification, net events, snapshots (wfp.classify, wfp.snapshot) ----
+
+    def classify(self, layer: Any, values: Any, *, trace: bool = True, callouts: Any = None,
+                 record: str = "drops", boot_time: bool = False) -> Any:
+        """Would traffic with these field values be permitted at ``layer``, and which rule
+        decides?  Returns a :class:`wfp.Decision` (embedded engine only; never changes rules).
+
+        ``values`` maps fields to values of their run-time type (see :mod:`wfp.classify`);
+        ``callouts`` maps callout keys to models for this call; ``record`` is "drops" (a net
+        event for a Block), "all" or "none"; ``boot_time`` classifies against boot-time rules.
+        """
+        from wfp import classify as _classify
+        return _classify.classify(self, layer, values, trace=trace, callouts=callouts,
+                                  record=record, boot_time=boot_time)
+
+    def classify_many(self, layer: Any, rows: Iterable[Any], *, trace: bool = False,
+                      callouts: Any = None, record: str = "drops") -> List[Any]:
+        """Classify many rows of values at one layer in one call into the engine, with the GIL
+        released (Python callout models re-acquire it); a list of :class:`wfp.Decision`."""
+        from wfp import classify as _classify
+        return _classify.classify_many(self, layer, rows, trace=trace, callouts=callouts,
+                                       record=record)
+
+    def classify_connection(self, direction: str, protocol: Any, local: Any, remote: Any,
+                            app: Any = None, **options: Any) -> Any:
+        """Classify every layer a TCP or UDP connection crosses (reference §1.8); blocked if any
+        layer blocks, naming it.  ``local``/``remote`` are addresses or (address, port);
+        ``app`` an app id or a path; options: ``user``, ``interface``, ``flags``, ``values``,
+        ``trace``, ``callouts``, ``record``.  Returns a :class:`wfp.ConnectionDecision`."""
+        from wfp import classify as _classify
+        return _classify.classify_connection(self, direction, protocol, local, remote, app,
+                                             **options)
+
+    def register_callout(self, callout: Any, model: Any) -> None:
+        """Attach a model to a callout key for this session's classifies: a fixed answer
+        (``wfp.Action.PERMIT``/``BLOCK``, :class:`wfp.CalloutAction`, :class:`wfp.CalloutVerdict`)
+        or a callable taking a :class:`wfp.CalloutCall`."""
+        from wfp import classify as _classify
+        _classify.register_callout(self, callout, model)
+
+    def unregister_callout(self, callout: Any) -> None:
+        """Detach a callout model: the callout acts as unregistered again."""
+        from wfp import classify as _classify
+        _classify.unregister_callout(self, callout)
+
+    def events(self, *, since: Any = None, until: Any = None) -> List[Any]:
+        """Net events (drops, and allows when classify was asked to record them) through the
+        backend's net-event enumeration, oldest first; a list of :class:`wfp.NetEvent`."""
+        from wfp import classify as _classify
+        return _classify.events(self, since=since, until=until)
+
+    def export(self, path: Any = None) -> dict:
+        """Every provider, sublayer and rule of this session's engine (any backend) as a
+        versioned snapshot document, also written to ``path`` as JSON when given; load it
+        with :meth:`SimEngine.load`.  See :mod:`wfp.snapshot`."""
+        from wfp import snapshot as _snapshot
+        return _snapshot.export(self, path)

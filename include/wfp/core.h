@@ -18,7 +18,8 @@ typedef void *wfp_handle;
 
 /*
  * One function pointer per fwpuclnt entry point, with exactly its signature in mirror types.
- * A NULL slot means the running system lacks that function; wfp_backend_unsupported() names it.
+ * A NULL slot means the running system lacks that function (on Windows, include/wfp/win.h names it);
+ * callers check a slot before calling it and report WFPKIT_E_UNSUPPORTED.
  */
 typedef struct wfp_backend {
     const char *name; /* "sim" or "fwpuclnt" */

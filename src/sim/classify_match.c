@@ -40,7 +40,9 @@ static uint32_t value_type_ok(const wfp_field_info *field, uint32_t type)
 {
     if (type == WFP_EMPTY || type == field->data_type)
         return WFP_OK;
-    if (is_token_type(field->data_type) && is_token_type(type))
+    /* User fields carry a token at run time; some layers list them with the condition type. */
+    if ((is_token_type(field->data_type) || field->data_type == WFP_SECURITY_DESCRIPTOR_TYPE) &&
+        is_token_type(type))
         return WFP_OK;
     return WFP_E_TYPE_MISMATCH;
 }

@@ -168,7 +168,7 @@ static void undo_all(sim_engine *e, sim_undo_log *log)
 
 static uint64_t pointer_hash(const void *p) { return sim_hash_u64((uint64_t)(uintptr_t)p); }
 
-static sim_map registry = {NULL, 0, 0, pointer_hash};
+static sim_map registry = {.slots = NULL, .tags = NULL, .mask = 0, .count = 0, .hash_of = pointer_hash};
 
 static sim_session *registry_find(const void *handle)
 {

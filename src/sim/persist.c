@@ -820,7 +820,8 @@ static uint32_t apply_staged(sim_engine *e, staged_state *staged)
     free(dynamic.items);
 
     /* 5. Link every filter in id order so each layer's list stays sorted. */
-    qsort(filters.items, filters.count, sizeof *filters.items, by_id);
+    if (filters.count > 1)
+        qsort(filters.items, filters.count, sizeof *filters.items, by_id);
     for (size_t i = 0; i < filters.count; i++) {
         sim_filter *f = (sim_filter *)filters.items[i];
         int clash = status != WFP_OK || sim_filter_find_key(e, &f->key) != NULL ||
@@ -849,8 +850,8 @@ static uint32_t reload(sim_engine *e)
     return status;
 }
 
-/* The generation the file has now (0 when it does not exist), or an error for an unreadable or
-   foreign header. */
+/* The generation the file has now (0 when it does not exist; saved files start at 1), or an error
+   for an unreadable or foreign header. */
 static uint32_t file_generation(const char *path, uint64_t *generation)
 {
     uint8_t header[HEADER_SIZE];
@@ -868,11 +869,13 @@ static uint32_t file_generation(const char *path, uint64_t *generation)
     return WFP_OK;
 }
 
+/* A file that vanished is not an empty state [I]: the engine keeps what it has and the next
+   save writes the file again. */
 static uint32_t refresh_if_changed(sim_engine *e)
 {
     uint64_t generation;
     uint32_t status = file_generation(e->persist.path, &generation);
-    if (status == WFP_OK && generation == e->persist.generation)
+    if (status == WFP_OK && (generation == e->persist.generation || generation == 0))
         return WFP_OK;
     return reload(e);
 }
@@ -904,7 +907,8 @@ static uint32_t save(sim_engine *e)
         for (size_t i = 0; map->slots != NULL && i <= map->mask; i++)
             if (map->slots[i] != NULL && durable(map->slots[i]) && list_push(&list, map->slots[i]) != 0)
                 w.failed = 1;
-        qsort(list.items, list.count, sizeof *list.items, by_object_seq);
+        if (list.count > 1)
+            qsort(list.items, list.count, sizeof *list.items, by_object_seq);
         put_u32(&w, (uint32_t)list.count);
         for (size_t i = 0; i < list.count; i++) {
             if (pass == 0)
@@ -918,7 +922,8 @@ static uint32_t save(sim_engine *e)
         for (sim_filter *f = e->layers[l].first; f != NULL; f = f->next)
             if (durable(&f->obj) && list_push(&list, &f->obj) != 0)
                 w.failed = 1;
-    qsort(list.items, list.count, sizeof *list.items, by_id);
+    if (list.count > 1)
+        qsort(list.items, list.count, sizeof *list.items, by_id);
     put_u32(&w, (uint32_t)list.count);
     for (size_t i = 0; i < list.count; i++)
         write_filter(&w, (const sim_filter *)list.items[i]);

@@ -29,6 +29,7 @@
 
 typedef struct sim_map {
     void **slots;
+    uint32_t *tags; /* the folded hash of each slot's object */
     size_t mask; /* capacity - 1 (capacity is a power of two) or 0 before the first insert */
     size_t count;
     uint64_t (*hash_of)(const void *obj);
@@ -40,7 +41,7 @@ void sim_map_free(sim_map *map);
 int sim_map_insert(sim_map *map, void *obj);
 /* Removes exactly this object pointer (which must be present). */
 void sim_map_remove(sim_map *map, const void *obj);
-/* Walk the slots that match a hash: *cursor starts at 0; returns NULL when done. */
+/* The objects whose hash may equal `hash`, one per call: *cursor starts at 0; NULL when done. */
 void *sim_map_probe(const sim_map *map, uint64_t hash, size_t *cursor);
 size_t sim_map_bytes(const sim_map *map);
 

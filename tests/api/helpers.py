@@ -39,7 +39,8 @@ def port_rule(port: int, *, sublayer: uuid.UUID, provider: uuid.UUID | None = No
 
 
 def subprocess_env() -> dict:
-    """The environment for a child Python that must import this same wfp package."""
+    """The environment for a child Python that must import this same wfp package (run it with
+    a cwd outside the source tree: a checkout without a build would shadow an installed wfp)."""
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(wfp.__file__)))
     path = os.environ.get("PYTHONPATH")
     return {**os.environ, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}

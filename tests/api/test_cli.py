@@ -73,12 +73,12 @@ def test_usage_errors_exit_2(capsys):
         assert done.value.code == 2
 
 
-def test_python_dash_m_runs_the_same_cli(private_state):
+def test_python_dash_m_runs_the_same_cli(private_state, tmp_path):
     env = {**subprocess_env(), "WFPKIT_STATE": str(private_state)}
     done = subprocess.run([sys.executable, "-m", "wfp", "--backend", "sim", "layers", "--json"],
-                          capture_output=True, text=True, env=env, timeout=60)
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     assert {layer["name"] for layer in json.loads(done.stdout)} == {m.name for m in wfp.Layer}
     version = subprocess.run([sys.executable, "-m", "wfp", "--version"], capture_output=True,
-                             text=True, env=env, timeout=60)
+                             text=True, env=env, cwd=tmp_path, timeout=60)
     assert version.stdout.strip() == f"wfpkit {wfp.__version__}"

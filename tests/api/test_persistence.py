@@ -76,7 +76,7 @@ READER = DESCRIBE + textwrap.dedent("""
 
 def run(script: str, *args: str) -> dict:
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=60)
+                          env=subprocess_env(), cwd=os.path.dirname(args[0]), timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -142,9 +142,11 @@ static void basic_templates(void)
     n = test_enum_filter_ids(h, &t, 100, ids, 16);
     CHECK(n == 1 && ids[0] == v6);
     t.layerKey = WFP_GUID_NULL;
-    t.actionMask = WFP_ACTION_PERMIT & ~WFP_ACTION_FLAG_TERMINATING; /* the PERMIT-only bit */
+    /* (type & mask) != 0 is bitwise: bit 0x2 is set in PERMIT (0x1002) and CALLOUT_TERMINATING
+       (0x5003), not in BLOCK (0x1001). */
+    t.actionMask = 0x2;
     n = test_enum_filter_ids(h, &t, 100, ids, 16);
-    CHECK(n == 1 && ids[0] == permit);
+    CHECK(n == 2 && has(ids, n, permit) && has(ids, n, callout));
     t.actionMask = WFP_ACTION_FLAG_CALLOUT;
     n = test_enum_filter_ids(h, &t, 100, ids, 16);
     CHECK(n == 1 && ids[0] == callout);

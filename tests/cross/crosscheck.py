@@ -28,8 +28,12 @@ def require(*tools: str) -> None:
     missing = [t for t in tools if not crosslib.have(t)]
     if not missing:
         return
-    reason = "cross toolchain missing: " + "; ".join(
-        f"{crosslib.TOOLS.get(t, t)} (apt-get install {PACKAGES.get(t, t)})" for t in missing)
+    unavailable("cross toolchain missing: " + "; ".join(
+        f"{crosslib.TOOLS.get(t, t)} (apt-get install {PACKAGES.get(t, t)})" for t in missing))
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail under WFP_REQUIRE_CROSS=1, because something a check needs is absent."""
     if os.environ.get("WFP_REQUIRE_CROSS") == "1":
         pytest.fail(reason + " [WFP_REQUIRE_CROSS=1]", pytrace=False)
     pytest.skip(reason)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from crosscheck import check_shipped_binary, crosslib, require
+from crosscheck import check_shipped_binary, crosslib, require, unavailable
 
 PYX = crosslib.ROOT / "wfp" / "_core.pyx"
 LIMITED_API = "0x030B0000"
@@ -25,7 +25,10 @@ def test_core_extension_links_as_abi3_pyd(windows_build, out_dir):
     if not PYX.exists():
         pytest.fail(f"{PYX} is missing: the binding is what this check builds")
     pytest.importorskip("Cython", reason="Cython is needed to translate wfp/_core.pyx")
-    python = crosslib.windows_python()
+    try:
+        python = crosslib.windows_python()
+    except (AssertionError, OSError) as error:  # no network to Debian, no deb-src access
+        unavailable(f"Windows CPython headers could not be prepared: {error}")
     build = windows_build("x86_64")
     work = out_dir / "pyd"
     work.mkdir(exist_ok=True)
@@ -33,10 +36,10 @@ def test_core_extension_links_as_abi3_pyd(windows_build, out_dir):
     crosslib.Step.run("pyd: cython", [*cython_command(), "-3", "-I", str(crosslib.ROOT),
                                       "--module-name", "wfp._core", str(PYX), "-o", str(generated)])
     module_obj = work / "_core.o"
-    # Cython's own C is compiled with the compiler's defaults, as setup.py does; our C keeps the
-    # strict flags (the objects come from the -Werror build).
+    # Cython's own C gets no -Werror, as in setup.py, and no optimisation: this module is only
+    # linked, never run.  Our C keeps the strict flags (the objects come from the -Werror build).
     crosslib.Step.run("pyd: compile", [
-        *crosslib.compiler("x86_64"), "-O2", "-DMS_WIN64", f"-DPy_LIMITED_API={LIMITED_API}",
+        *crosslib.compiler("x86_64"), "-O0", "-DMS_WIN64", f"-DPy_LIMITED_API={LIMITED_API}",
         "-DCYTHON_LIMITED_API=1", "-I", str(python["include"]), "-I", str(python["pc"]),
         "-I", str(crosslib.INCLUDE), "-c", str(generated), "-o", str(module_obj)])
     ours = crosslib.engine_sources() + [str(crosslib.ROOT / "src" / "win" / "backend_win.c")]
