@@ -1,6 +1,7 @@
 # C build of the core and the embedded engine, for the C test suite (`make ctest`), the same
-# suite under valgrind (`make valgrind`) and the million-filter measurement (`make simbench`).
-# The Python extension is built by setup.py, not here.
+# suite under valgrind (`make valgrind`), the threaded suite under ThreadSanitizer (`make tsan`)
+# and the million-filter measurement (`make simbench`).  The Python extension is built by
+# setup.py, not here.
 
 CC ?= gcc
 BUILD := build/ctest
@@ -21,7 +22,7 @@ TEST_NAMES := $(patsubst tests/c/%.c,%,$(TEST_SRC))
 SAN_BINS := $(addprefix $(BUILD)/san/,$(TEST_NAMES))
 PLAIN_BINS := $(addprefix $(BUILD)/plain/,$(TEST_NAMES))
 
-.PHONY: ctest valgrind simbench clean-ctest
+.PHONY: ctest valgrind tsan simbench clean-ctest
 
 ctest: $(SAN_BINS)
 	@failed=0; for t in $(SAN_BINS); do \
@@ -36,6 +37,9 @@ valgrind: $(PLAIN_BINS)
 	done; \
 	if [ $$failed = 0 ]; then echo "valgrind: all suites passed"; else echo "valgrind: FAILED"; exit 1; fi
 
+tsan: $(BUILD)/tsan/test_sim_txn
+	$(BUILD)/tsan/test_sim_txn
+
 # make simbench N=1000000
 N ?= 1000000
 simbench: $(BUILD)/bench/test_sim_perf
@@ -48,6 +52,10 @@ $(BUILD)/san/%: tests/c/%.c $(TEST_COMMON) tests/c/test_sim.h $(LIB_SRC) $(LIB_H
 $(BUILD)/plain/%: tests/c/%.c $(TEST_COMMON) tests/c/test_sim.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(INCLUDES) -Isrc/sim -g -O1 $(THREADS) -o $@ $< $(TEST_COMMON) $(LIB_SRC)
+
+$(BUILD)/tsan/%: tests/c/%.c $(TEST_COMMON) tests/c/test_sim.h $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(INCLUDES) -Isrc/sim -g -O1 -fsanitize=thread $(THREADS) -o $@ $< $(TEST_COMMON) $(LIB_SRC)
 
 $(BUILD)/bench/%: tests/c/%.c $(TEST_COMMON) tests/c/test_sim.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(dir $@)

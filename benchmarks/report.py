@@ -130,6 +130,38 @@ def measure(sizes: list[int], implementations: list[str], backend: str, repeat: 
     return results
 
 
+CLASSIFY_LOOKUPS = 2_000
+
+
+def measure_classify(sizes: list[int], backend: str, repeats: int, clock: str, log) -> dict[int, float]:
+    """Best seconds per decision of Session.classify at each filter count (absent on failure)."""
+    key = "classify_cpu_s" if clock == "cpu" else "classify_s"
+    best: dict[int, float] = {}
+    for n in sizes:
+        for _ in range(repeats):
+            command = [sys.executable, str(BENCH_DIR / "python_api.py"), str(n), "--backend", backend,
+                       "--classify", str(CLASSIFY_LOOKUPS)]
+            completed = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+            if completed.returncode != 0:
+                lines = (completed.stderr or completed.stdout).strip().splitlines()
+                log(f"  classify filters={n:,}: FAILED {lines[-1] if lines else completed.returncode}")
+                break
+            per_decision = json.loads(completed.stdout.strip().splitlines()[-1])[key] / CLASSIFY_LOOKUPS
+            best[n] = min(best.get(n, float("inf")), per_decision)
+            log(f"  classify filters={n:>9,}: {1 / per_decision:,.0f} decisions/s")
+    return best
+
+
+def classify_table(best: dict[int, float]) -> list[str]:
+    if not best:
+        return []
+    base = best.get(min(best))
+    lines = ["| filters | decisions/s | time per decision vs the smallest |", "|---|---|---|"]
+    for n, seconds in sorted(best.items()):
+        lines.append(f"| {_size(n)} | {_rate(1 / seconds)} | {seconds / base:.2f}x |")
+    return lines
+
+
 def _rate(value: float) -> str:
     if value >= 1e6:
         return f"{value / 1e6:.2f}M"
@@ -251,7 +283,7 @@ def stale_extension_note() -> Optional[str]:
 
 
 def render(results: dict, sizes: list[int], machine: dict, command: str, backend: str,
-           clock: str) -> str:
+           clock: str, classify: dict[int, float]) -> str:
     out = [
         "# Benchmark results",
         "",
@@ -267,6 +299,8 @@ def render(results: dict, sizes: list[int], machine: dict, command: str, backend
         "",
         *build_table(results, sizes),
         "",
+        *([f"Classify through the Python API (`Session.classify`, as a user calls it, {CLASSIFY_LOOKUPS} "
+           "lookups of random rules' values):", "", *classify_table(classify), ""] if classify else []),
         "Targets (issue 6):",
         "",
         *check_targets(results, sizes),
@@ -278,7 +312,7 @@ def render(results: dict, sizes: list[int], machine: dict, command: str, backend
         out += [f"- {m.impl} at N={_size(m.n)}: {m.error}" for m in failed]
         out.append("")
     out += [
-        "Reproduce (from the repository root, after `pip install -e '.[test]'` and with gcc):",
+        "Reproduce (from the repository root, after `pip install -e '.[test,bench]'`, with gcc):",
         "",
         "```sh",
         command,
@@ -306,6 +340,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md",
                         help="Markdown file to write ('-' for none)")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
+    parser.add_argument("--no-classify", action="store_true", help="skip the classify table")
     args = parser.parse_args(argv)
 
     if args.sizes:
@@ -330,9 +365,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     _build.build_engine_library()
     results = measure(sizes, implementations, args.backend, args.repeat, args.quick,
                       args.ctypes_max, args.clock, log)
+    classify: dict[int, float] = {}
+    if "python" in implementations and not args.no_classify:
+        classify_sizes = list(_rules.CLASSIFY_SIZES_QUICK if args.quick else _rules.CLASSIFY_SIZES)
+        classify = measure_classify(classify_sizes, args.backend, 1 if args.quick else 3, args.clock, log)
     machine = machine_description()
     command = "python benchmarks/report.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = render(results, sizes, machine, command.strip(), args.backend, args.clock)
+    text = render(results, sizes, machine, command.strip(), args.backend, args.clock, classify)
     if stale:
         text += f"\nWARNING: {stale}\n"
     print(text)
@@ -343,6 +382,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         args.json.write_text(json.dumps({
             "machine": machine,
             "results": [vars(m) for m in results.values()],
+            "classify_seconds_per_decision": classify,
         }, indent=1, default=str), encoding="utf-8")
     log(f"done in {time.perf_counter() - started:.0f}s")
     return 1 if any(m.error for m in results.values()) else 0

@@ -221,21 +221,29 @@ cdef uint32_t callout_trampoline(void *context, const wfp_callout_call *call,
 # classify
 # ------------------------------------------------------------------------------------------------
 
-cdef dict field_index_cache = {}
-
-
-cdef uint32_t field_index(const wfp_layer_info *layer, object layer_key, object field_key) except? 0xFFFFFFFF:
-    cached = field_index_cache.get((layer_key, field_key))
-    if cached is not None:
-        return cached
+cdef uint32_t field_index(const wfp_layer_info *layer, object field_key) except? 0xFFFFFFFF:
+    """A field's position in its layer's table: given as an int already, or looked up by key."""
+    if type(field_key) is int:
+        return <uint32_t>field_key  # the engine checks the range
     cdef wfp_guid guid
     compose_guid(field_key, &guid)
     cdef const wfp_field_info *info = wfp_layer_field_find(layer, &guid)
     if info == NULL:
         raise CoreError(WFP_E_CONDITION_NOT_FOUND, "WfpSimClassify")
-    index = <uint32_t>(info - layer.fields)
-    field_index_cache[(layer_key, field_key)] = index
-    return index
+    return <uint32_t>(info - layer.fields)
+
+
+def classify_field_index(layer_key, field_key):
+    """The position of a field in the engine's table for a layer (what classify_rows accepts in
+    place of the field key), or None if the layer lacks it."""
+    cdef wfp_guid guid
+    compose_guid(layer_key, &guid)
+    cdef const wfp_layer_info *layer = wfp_layer_find(&guid)
+    if layer == NULL:
+        return None
+    compose_guid(field_key, &guid)
+    cdef const wfp_field_info *info = wfp_layer_field_find(layer, &guid)
+    return None if info == NULL else <Py_ssize_t>(info - layer.fields)
 
 
 cdef wfp_sid_and_attributes *compose_sid_list(wfp_arena *arena, object sids, uint32_t *count) except? NULL:
@@ -298,7 +306,8 @@ cdef tuple parse_classify_result(const wfp_classify_result *r, dict interned):
 
 
 def classify_rows(CoreSession session, layer_key, rows, uint32_t flags, CalloutBridge callouts=None):
-    """Classify each row (a sequence of (field_key, (data_type, payload))) at one layer.
+    """Classify each row (a sequence of (field, (data_type, payload))) at one layer; a field is
+    its key or its position in the layer's table (classify_field_index).
 
     One arena, one call into C with the GIL released.  Returns a list of result tuples (see
     parse_classify_result).  A failing row raises CoreError with .index = the row and
@@ -343,7 +352,7 @@ def classify_rows(CoreSession session, layer_key, rows, uint32_t flags, CalloutB
         for row in rows:
             row_start[i] = <uint32_t>k
             for field_key, value in row:
-                values[k].field = field_index(layer, layer_key, field_key)
+                values[k].field = field_index(layer, field_key)
                 compose_classify_value(&arena, value, &values[k].value)
                 k += 1
             i += 1

@@ -88,7 +88,12 @@ class SimEngineHandle:
 
 
 class CoreSession:
-    """An open engine handle on one backend."""
+    """An open engine handle on one backend.
+
+    Every method raises CoreError when the backend call fails (code WFPKIT_E_SESSION_CLOSED once
+    closed).  Malformed input raises TypeError, ValueError or OverflowError before anything
+    reaches C; add_filters notes the index of the filter it could not compose.  Each engine
+    call runs with the GIL released, since it may wait for another session's transaction."""
     backend_name: str                            # "sim" or "fwpuclnt"
     sim_engine: Optional[SimEngineHandle]        # the engine given at open, if any
     def __init__(self, backend: str, sim_engine: Optional[SimEngineHandle], key: uuid.UUID,
@@ -134,3 +139,39 @@ def error_name(code: int) -> Optional[str]: ...
 def error_message(code: int) -> Optional[str]: ...
 def sim_available() -> bool: ...
 def win_available() -> Tuple[bool, int]: ...    # (loaded, status)
+
+
+# ---- what-if classification, net events and snapshot loading (wfp/_classify.pxi) ----
+
+CLASSIFY_TRACE: int
+CLASSIFY_RECORD_DROPS: int
+CLASSIFY_RECORD_ALLOWS: int
+CLASSIFY_BOOT_TIME: int
+RIGHT_ACTION_WRITE: int
+CALLOUT_RIGHTS_DEFAULT: int
+ACTION_CONTINUE: int
+
+
+class CalloutBridge:
+    """The callout models of one classify call: models are (callout_key, (action, rights) or
+    None); a None model is answered by dispatch(index, callout_key, filter_id, action_type,
+    filter_flags, rights, row) -> (action, rights)."""
+    def __init__(self, models: Sequence[Tuple[uuid.UUID, Optional[Tuple[int, int]]]],
+                 dispatch: Any) -> None: ...
+    def take_error(self) -> Optional[BaseException]: ...
+
+
+def classify_field_index(layer_key: uuid.UUID, field_key: uuid.UUID) -> Optional[int]: ...
+def classify_rows(session: CoreSession, layer_key: uuid.UUID,
+                  rows: Sequence[Sequence[Tuple[Any, ConditionValue]]], flags: int,
+                  callouts: Optional[CalloutBridge] = None) -> list:
+    """One result tuple per row: (action, decided, filter_id, filter_key, sublayer_key, hard,
+    vetoed, trace_truncated, sublayers)."""
+def net_events(session: CoreSession, start_time: int = 0, end_time: int = 0) -> list:
+    """(time, type, filter_id, layer_id, flags, ip_version, protocol, local, remote,
+    local_port, remote_port, app_id, user_sid) per event."""
+def events_set_capacity(engine: SimEngineHandle, capacity: int) -> None: ...
+def events_clear(engine: SimEngineHandle) -> None: ...
+def load_filter(session: CoreSession, filter: FilterTuple, filter_id: int,
+                effective_weight: int) -> None: ...
+def load_builtin_sublayer_weight(session: CoreSession, key: uuid.UUID, weight: int) -> None: ...

@@ -14,12 +14,13 @@ Data1 is the UUID's first 32 bits, Data2 and Data3 the next 16 each, Data4 the l
 """
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.object cimport PyObject
 from cpython.long cimport PyLong_AsUnsignedLongLongMask
 from cpython.unicode cimport PyUnicode_DecodeUTF16
 from libc.stdint cimport (
     uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t, SIZE_MAX,
 )
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 
 from wfp.includes.abi cimport *
 from wfp.includes.core cimport *
@@ -400,6 +401,39 @@ cdef object parse_optional_guid(const wfp_guid *guid, dict interned):
     return None if guid == NULL else parse_guid(guid, interned)
 
 
+cdef object parse_unique_guid(const wfp_guid *guid):
+    """A GUID known to occur once in a result (a filter's own key): no interning needed."""
+    cdef uint64_t high = (<uint64_t>guid.Data1 << 32) | (<uint64_t>guid.Data2 << 16) | guid.Data3
+    cdef uint64_t low = 0
+    cdef int i
+    for i in range(8):
+        low = (low << 8) | guid.Data4[i]
+    return make_uuid((<object>high << 64) | <object>low)
+
+
+cdef enum:
+    GUID_CACHE_SLOTS = 64
+
+# GUIDs that repeat from filter to filter (layer, sublayer, provider, condition fields) are found
+# here by a compare of their 16 bytes, before any Python object is made to look them up.  The
+# values are borrowed: the enumeration's interned dict owns them for as long as the cache lives.
+cdef struct guid_cache:
+    wfp_guid keys[GUID_CACHE_SLOTS]
+    PyObject *values[GUID_CACHE_SLOTS]
+
+
+cdef object parse_guid_cached(const wfp_guid *guid, dict interned, guid_cache *cache):
+    if cache == NULL:
+        return parse_guid(guid, interned)
+    cdef unsigned int slot = (guid.Data1 ^ guid.Data2 ^ guid.Data4[7]) % GUID_CACHE_SLOTS
+    if cache.values[slot] != NULL and memcmp(&cache.keys[slot], guid, sizeof(wfp_guid)) == 0:
+        return <object>cache.values[slot]
+    u = parse_guid(guid, interned)
+    cache.keys[slot] = guid[0]
+    cache.values[slot] = <PyObject *>u
+    return u
+
+
 cdef object parse_str(const wfp_wchar *text):
     if text == NULL:
         return None
@@ -481,16 +515,16 @@ cdef object parse_pointed_value(uint32_t dt, const void *pointer, dict interned)
     return None  # a type this binding does not carry (token information, bitmaps)
 
 
-cdef tuple parse_filter(const wfp_filter0 *f, dict interned):
+cdef tuple parse_filter(const wfp_filter0 *f, dict interned, guid_cache *cache=NULL):
     cdef uint32_t i
     cdef const wfp_filter_condition0 *c
     conditions = []
     for i in range(f.numFilterConditions):
         c = &f.filterCondition[i]
-        conditions.append((parse_guid(&c.fieldKey, interned), c.matchType,
+        conditions.append((parse_guid_cached(&c.fieldKey, interned, cache), c.matchType,
                            parse_value(c.conditionValue.type, &c.conditionValue.uint8, interned)))
     if f.action.type & WFP_ACTION_FLAG_CALLOUT or not wfp_guid_is_null(&f.action.calloutKey):
-        action_key = parse_guid(&f.action.calloutKey, interned)
+        action_key = parse_guid_cached(&f.action.calloutKey, interned, cache)
     else:
         action_key = None
     if f.flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT:
@@ -504,13 +538,13 @@ cdef tuple parse_filter(const wfp_filter0 *f, dict interned):
     else:
         effective_weight = None
     return (
-        parse_guid(&f.filterKey, interned),
+        parse_unique_guid(&f.filterKey),
         parse_str(f.displayData.name),
         parse_str(f.displayData.description),
         f.flags,
-        parse_optional_guid(f.providerKey, interned),
-        parse_guid(&f.layerKey, interned),
-        parse_guid(&f.subLayerKey, interned),
+        None if f.providerKey == NULL else parse_guid_cached(f.providerKey, interned, cache),
+        parse_guid_cached(&f.layerKey, interned, cache),
+        parse_guid_cached(&f.subLayerKey, interned, cache),
         parse_value(f.weight.type, &f.weight.uint8, interned),
         tuple(conditions),
         f.action.type,
@@ -572,9 +606,11 @@ cdef class SimEngineHandle:
     cdef wfp_sim_engine *engine
     cdef readonly object state_path
 
-    def __cinit__(self, state_path=None):
+    def __init__(self, state_path=None):
         cdef uint32_t status
         cdef const char *path = NULL
+        if self.engine != NULL:
+            raise RuntimeError("SimEngineHandle is already initialised")
         encoded = None
         if state_path is not None:
             encoded = os.fsencode(state_path)
@@ -593,12 +629,18 @@ cdef class SimEngineHandle:
             wfp_sim_engine_release(self.engine)
             self.engine = NULL
 
+    cdef wfp_sim_engine *live(self) except NULL:
+        if self.engine == NULL:
+            raise RuntimeError("SimEngineHandle.__init__ was not called")
+        return self.engine
+
     def stats(self):
         """The engine's counters (the keys of wfp_sim_stats)."""
         cdef wfp_sim_stats s
+        cdef wfp_sim_engine *engine = self.live()
         memset(&s, 0, sizeof(s))
         with nogil:
-            wfp_sim_engine_stats(self.engine, &s)
+            wfp_sim_engine_stats(engine, &s)
         return {"providers": s.providers, "sublayers": s.sublayers, "filters": s.filters,
                 "sessions": s.sessions, "heap_bytes": s.heap_bytes,
                 "next_filter_id": s.next_filter_id}
@@ -606,15 +648,17 @@ cdef class SimEngineHandle:
     def restart(self):
         """Simulate a BFE restart: static objects go, persistent ones stay."""
         cdef uint32_t status
+        cdef wfp_sim_engine *engine = self.live()
         with nogil:
-            status = wfp_sim_engine_restart(self.engine)
+            status = wfp_sim_engine_restart(engine)
         if status != 0:
             raise CoreError(status, "wfp_sim_engine_restart")
 
     def inject_failure(self, uint32_t kind, uint32_t nth, uint32_t code):
         """Fail the nth call of the given kind (0 = filter add) with code, once."""
+        cdef wfp_sim_engine *engine = self.live()
         with nogil:
-            wfp_sim_inject_failure(self.engine, kind, nth, code)
+            wfp_sim_inject_failure(engine, kind, nth, code)
 
 
 cdef class CoreSession:
@@ -627,12 +671,17 @@ cdef class CoreSession:
     cdef readonly str backend_name
     cdef readonly object sim_engine
 
-    def __cinit__(self, str backend, SimEngineHandle sim_engine, key, name, description,
-                  bint dynamic, uint32_t txn_timeout_ms):
+    def __init__(self, str backend, SimEngineHandle sim_engine, key, name, description,
+                 bint dynamic, uint32_t txn_timeout_ms):
         cdef wfp_session0 session
         cdef wfp_arena arena
         cdef uint32_t status
         cdef wfp_handle handle = NULL
+        cdef wfp_sim_engine *engine = NULL
+        if self.is_open:
+            raise RuntimeError("CoreSession is already open")
+        if sim_engine is not None:
+            engine = sim_engine.live()
         if sim_engine is not None and backend != "sim":
             raise ValueError("a SimEngineHandle needs the 'sim' backend")
         self.backend = backend_by_name(backend)
@@ -644,9 +693,9 @@ cdef class CoreSession:
             compose_str(&arena, description, &session.displayData.description)
             session.flags = WFP_SESSION_FLAG_DYNAMIC if dynamic else 0
             session.txnWaitTimeoutInMSec = txn_timeout_ms
-            if sim_engine is not None:
+            if engine != NULL:
                 with nogil:
-                    status = wfp_sim_session_open(sim_engine.engine, &session, &handle)
+                    status = wfp_sim_session_open(engine, &session, &handle)
             else:
                 with nogil:
                     status = self.backend.engine_open(NULL, WFP_RPC_C_AUTHN_DEFAULT, NULL,
@@ -976,7 +1025,9 @@ cdef class CoreSession:
         cdef uint32_t wanted_action = action_type if by_action else 0
         cdef const wfp_filter0 *f
         cdef dict interned = {}
+        cdef guid_cache cache
         cdef list out = []
+        memset(&cache, 0, sizeof(cache))
         if by_sublayer:
             compose_guid(sublayer_key, &sublayer_guid)
         self.enter(call)
@@ -1000,7 +1051,7 @@ cdef class CoreSession:
                                 continue
                             if by_action and f.action.type != wanted_action:
                                 continue
-                            out.append(parse_filter(f, interned))
+                            out.append(parse_filter(f, interned, &cache))
                         elif kind == WFP_ENUM_SUBLAYERS:
                             out.append(parse_sublayer(<const wfp_sublayer0 *>pager.page[i], interned))
                         elif kind == WFP_ENUM_PROVIDERS:

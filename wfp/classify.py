@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+from collections import abc
 import uuid
 import weakref
 from dataclasses import dataclass, field as dataclass_field
@@ -165,6 +166,11 @@ class SublayerTrace:
         return None
 
 
+_ACTIONS = {int(Action.PERMIT): Action.PERMIT, int(Action.BLOCK): Action.BLOCK}
+_EFFECTS = {int(e): e for e in Effect}
+_OUTCOMES = {int(o): o for o in Outcome}
+
+
 class Decision:
     """The outcome of classifying values at one layer.
 
@@ -176,12 +182,12 @@ class Decision:
     """
 
     __slots__ = ("layer", "action", "decided", "rule_id", "rule_key", "sublayer", "hard",
-                 "vetoed", "trace", "trace_truncated", "_names")
+                 "vetoed", "trace_truncated", "_names", "_trace_wire", "_trace")
 
     def __init__(self, layer: Layer, wire: tuple, names: _Names) -> None:
         (action, decided, rule_id, rule_key, sublayer, hard, vetoed, truncated, sublayers) = wire
         self.layer = layer
-        self.action = Action(action)
+        self.action = _ACTIONS[action]
         self.decided = decided
         self.rule_id: Optional[int] = rule_id
         self.rule_key: Optional[uuid.UUID] = rule_key
@@ -190,18 +196,27 @@ class Decision:
         self.vetoed = vetoed
         self.trace_truncated = truncated
         self._names = names
-        self.trace: Tuple[SublayerTrace, ...] = tuple(
-            SublayerTrace(
-                sublayer=key, weight=weight,
-                action=Action(s_action) if s_action in (_core.ACTION_PERMIT, _core.ACTION_BLOCK) else None,
-                hard=s_hard, effect=Effect(effect), rule_id=s_rule or None,
-                steps=tuple(Step(rule_key=f_key, rule_id=f_id, effective_weight=weight_value,
-                                 outcome=Outcome(outcome), callout=bool(flags & _STEP_CALLOUT),
-                                 unregistered=bool(flags & _STEP_UNREGISTERED),
-                                 hard=bool(flags & _STEP_HARD), tie=bool(flags & _STEP_TIE),
-                                 _names=names)
-                            for f_key, f_id, weight_value, outcome, flags in steps))
-            for key, weight, s_action, s_hard, effect, s_rule, steps in sublayers)
+        self._trace_wire = sublayers
+        self._trace: Optional[Tuple[SublayerTrace, ...]] = None
+
+    @property
+    def trace(self) -> Tuple[SublayerTrace, ...]:
+        """The sublayers in arbitration order, each with the rules that matched in it (empty
+        when classify was asked for no trace).  Built when first read."""
+        if self._trace is None:
+            names = self._names
+            self._trace = tuple(
+                SublayerTrace(
+                    sublayer=key, weight=weight, action=_ACTIONS.get(s_action), hard=s_hard,
+                    effect=_EFFECTS[effect], rule_id=s_rule or None,
+                    steps=tuple(Step(rule_key=f_key, rule_id=f_id, effective_weight=weight_value,
+                                     outcome=_OUTCOMES[outcome], callout=bool(flags & _STEP_CALLOUT),
+                                     unregistered=bool(flags & _STEP_UNREGISTERED),
+                                     hard=bool(flags & _STEP_HARD), tie=bool(flags & _STEP_TIE),
+                                     _names=names)
+                                for f_key, f_id, weight_value, outcome, flags in steps))
+                for key, weight, s_action, s_hard, effect, s_rule, steps in self._trace_wire)
+        return self._trace
 
     @property
     def permitted(self) -> bool:
@@ -216,7 +231,7 @@ class Decision:
 
     def _key(self) -> tuple:
         return (self.layer, self.action, self.decided, self.rule_id, self.rule_key, self.sublayer,
-                self.hard, self.vetoed, self.trace)
+                self.hard, self.vetoed, self._trace_wire)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
@@ -339,63 +354,90 @@ def _encode_token(where: _Where, value: Any) -> tuple:
                          f"a wfp.classify.Token ({exc})") from None
 
 
-_FIELD_AT: Dict[Tuple[Layer, Field], Optional[Tuple[uuid.UUID, DataType, FieldType]]] = {}
+# (layer name, field name) -> (position in the engine's field table, data type, field type);
+# names, because hashing enum members runs Python code and this is on every classify's path.
+_FIELD_AT: Dict[Tuple[str, str], Optional[Tuple[int, int, int]]] = {}
+_UNSIGNED_LIMIT = {int(DataType.UINT8): 1 << 8, int(DataType.UINT16): 1 << 16,
+                   int(DataType.UINT32): 1 << 32, int(DataType.UINT64): 1 << 64}
+_UINT32, _BYTE_ARRAY16, _IP_ADDRESS = int(DataType.UINT32), int(DataType.BYTE_ARRAY16), int(FieldType.IP_ADDRESS)
+_EMPTY_WIRE = (int(DataType.EMPTY), None)
 
 
-def _field_at(layer: Layer, field: Field) -> Optional[Tuple[uuid.UUID, DataType, FieldType]]:
-    """(key the engine knows the field by, data type, field type) at a layer, or None."""
+def _field_at(layer: Layer, field: Field) -> Optional[Tuple[int, int, int]]:
+    """Where the engine keeps ``field`` at ``layer`` and its types, or None if it lacks it."""
+    names = (layer._name_, field._name_)
     try:
-        return _FIELD_AT[(layer, field)]
+        return _FIELD_AT[names]
     except KeyError:
         pass
     info = layer.field_info(field)
     found = None
     if info is not None:
         key = field.value if field in layer.fields else _STAND_INS[field].value
-        found = (key, info[0], info[1])
-    _FIELD_AT[(layer, field)] = found
+        index = _core.classify_field_index(layer.value, key)
+        if index is not None:
+            found = (index, int(info[0]), int(info[1]))
+    _FIELD_AT[names] = found
     return found
 
 
-def _encode_one(layer: Layer, field: Field, value: Any) -> Tuple[uuid.UUID, tuple]:
-    where = _Where(field.name, layer)
+def _encode_one(layer: Layer, field: Field, value: Any) -> Tuple[int, tuple]:
     info = _field_at(layer, field)
     if info is None:
-        raise ValidationError(FWP_E_CONDITION_NOT_FOUND, field=f"values[{field.name}]", value=value,
-                              reason=f"{field.name} is not a field of layer {layer.name}")
-    key, dt, ft = info
-    if value is None:
-        return (key, (int(DataType.EMPTY), None))
+        raise ValidationError(FWP_E_CONDITION_NOT_FOUND, field=f"values[{field._name_}]", value=value,
+                              reason=f"{field._name_} is not a field of layer {layer._name_}")
+    index, dt, ft = info
+    # The common cases first, without the general encoder.
+    kind = type(value)
+    if kind is int:
+        limit = _UNSIGNED_LIMIT.get(dt)
+        if limit is not None and ft != _IP_ADDRESS and 0 <= value < limit:
+            return (index, (dt, value))
+    elif kind is ipaddress.IPv4Address and dt == _UINT32 and ft == _IP_ADDRESS:
+        return (index, (dt, int(value)))
+    elif kind is ipaddress.IPv6Address and dt == _BYTE_ARRAY16 and ft == _IP_ADDRESS:
+        return (index, (dt, value.packed))
+    elif value is None:
+        return (index, _EMPTY_WIRE)
+    where = _Where(field._name_, layer)
     if dt in _TOKEN_TYPES:
-        return (key, _encode_token(where, value))
+        return (index, _encode_token(where, value))
     if isinstance(value, str) and field is Field.IP_PROTOCOL and value.lower() in _PROTOCOLS:
         value = _PROTOCOLS[value.lower()]
     elif isinstance(value, str) and field is Field.DIRECTION and value.lower() in _DIRECTIONS:
         value = _DIRECTIONS[value.lower()]
     if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
         raise where.fail(FWP_E_TYPE_MISMATCH, value, "a classify value is one address, not a network")
-    wire = _encode_scalar(where, field.name, dt, ft, value, False)
-    return (key, (int(wire[0]), wire[1]))
+    wire = _encode_scalar(where, field._name_, DataType(dt), FieldType(ft), value, False)
+    return (index, (int(wire[0]), wire[1]))
 
 
-def encode_values(layer: Any, values: Mapping[Any, Any]) -> List[Tuple[uuid.UUID, tuple]]:
-    """Validate and encode classify values for ``layer``: ``[(field_key, (data_type, payload))]``.
+def _field_of(raw_field: Any) -> Field:
+    if type(raw_field) is Field:
+        return raw_field
+    return coerce_field(raw_field, name=f"values[{raw_field!r}]")
+
+
+def encode_values(layer: Any, values: Mapping[Any, Any]) -> List[Tuple[int, tuple]]:
+    """Validate and encode classify values for ``layer``: ``[(field, (data_type, payload))]`` with
+    the field as its position in the engine's table for the layer.
 
     Raises :class:`wfp.ValidationError` naming the field: CONDITION_NOT_FOUND for a field the
     layer does not have (or an unknown name), TYPE_MISMATCH / OUT_OF_BOUNDS for a bad value.
     """
     layer = coerce_layer(layer)
-    if not isinstance(values, Mapping):
+    if type(values) is not dict and not isinstance(values, abc.Mapping):
         raise ValidationError(FWP_E_INVALID_PARAMETER, field="values", value=values,
                               reason="expected a mapping of fields to values")
     out = []
     seen = set()
     for raw_field, value in values.items():
-        field = coerce_field(raw_field, name=f"values[{raw_field!r}]")
-        if field in seen:
-            raise ValidationError(FWP_E_INVALID_PARAMETER, field=f"values[{field.name}]", value=value,
+        field = _field_of(raw_field)
+        name = field._name_
+        if name in seen:
+            raise ValidationError(FWP_E_INVALID_PARAMETER, field=f"values[{name}]", value=value,
                                   reason="the field is given twice (an alias names the same field)")
-        seen.add(field)
+        seen.add(name)
         out.append(_encode_one(layer, field, value))
     return out
 
@@ -508,6 +550,8 @@ def unregister_callout(session: "Session", callout: Any) -> None:
 
 def _bridge(session: "Session", layer: Layer, callouts: Optional[Mapping[Any, CalloutModel]],
             rows: Sequence[Mapping[Any, Any]]) -> Optional[Any]:
+    if not callouts and (not _registries or session not in _registries):
+        return None
     models: Dict[uuid.UUID, CalloutModel] = dict(_registries.get(session, {}))
     for key, model in (callouts or {}).items():
         models[_callout_key(key)] = _check_model(model)
@@ -570,9 +614,8 @@ def _run(session: "Session", layer: Layer, rows: List[Mapping[Any, Any]], encode
         detail = None
         value_index = getattr(error, "value_index", None)
         row = error.index or 0
-        if value_index is not None and row < len(encoded) and value_index < len(encoded[row]):
-            key = encoded[row][value_index][0]
-            detail = f"values[{Field(key).name if key in Field._value2member_map_ else key}]"
+        if value_index is not None and row < len(rows) and value_index < len(encoded[row]):
+            detail = f"values[{_field_of(list(rows[row])[value_index])._name_}]"
         raise error_from_code(error.code, error.call, detail) from None
 
 

@@ -22,7 +22,10 @@ deleted and added again inside the same transaction.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import functools
+import gc
 import ipaddress
 import itertools
 import json
@@ -34,7 +37,9 @@ import uuid
 import zlib
 from dataclasses import dataclass, field as dataclass_field, fields as dataclass_fields
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import (
+    Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union,
+)
 
 from wfp import _core, _ids
 from wfp.appid import app_id
@@ -48,15 +53,15 @@ from wfp.security import SecurityDescriptor
 from wfp.session import _ENUM_EVERYTHING
 
 __all__ = [
-    "load", "loads", "Policy", "Plan", "Change", "PolicyError", "Snapshot", "load_snapshot",
-    "export_snapshot", "render_toml", "condition_to_data", "CHUNK_MAX_ENTRIES",
-    "CHUNK_MIN_ENTRIES", "CHUNK_BOUNDARY_MODULUS", "POLICY_NAMESPACE", "FORMAT_VERSION",
-    "SNAPSHOT_FORMAT", "schema_path", "provider_key_for", "sublayer_key_for", "rule_key_for",
-    "read_address_list",
+    "load", "loads", "Policy", "Plan", "Change", "PolicyError", "RuleOrigin", "Snapshot",
+    "load_snapshot", "read_document", "render_toml", "condition_to_data", "conditions_to_data",
+    "weight_to_data", "CHUNK_MAX_ENTRIES", "CHUNK_MIN_ENTRIES", "CHUNK_BOUNDARY_MODULUS",
+    "POLICY_NAMESPACE", "FORMAT_VERSION", "schema_path", "provider_key_for", "sublayer_key_for",
+    "rule_key_for", "read_address_list", "parse_prefix", "collapse", "collapse_prefixes",
+    "chunk_entries",
 ]
 
 FORMAT_VERSION = 1
-SNAPSHOT_FORMAT = "wfpkit-snapshot"
 
 # Entries one filter may carry in one condition field.  1,000 is the largest list size that is
 # known to work on real Windows at scale: Windows Firewall caps a rule's address list at 1,000
@@ -92,6 +97,23 @@ _ADDRESS_FIELDS = frozenset(
     f for layer in Layer for f, (_dt, ft) in layer.fields.items() if ft == FieldType.IP_ADDRESS)
 _ACTIONS = {"block": Action.BLOCK, "permit": Action.PERMIT}
 _MATCHES = {m.name.lower(): m for m in Match}
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around bulk work.
+
+    Reading or building 100,000 rules creates millions of tuples that hold no cycles; each
+    of them counts towards a collection, and every full collection walks the whole heap,
+    which made enumerating a large provider several times slower than the enumeration itself.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,6 +189,15 @@ class _Source:
                 return number
         return None
 
+    def table_line(self, name: str) -> Optional[int]:
+        """The line of the ``[name]`` table (TOML) or of the ``"name":`` key (JSON)."""
+        pattern = re.compile(r"^\s*\[\s*" + re.escape(name) + r"\s*\]" if self.kind == "toml"
+                             else r'"' + re.escape(name) + r'"\s*:')
+        for number, line in enumerate(self.lines, 1):
+            if pattern.search(line):
+                return number
+        return None
+
     def key_line(self, start: Optional[int], key: str) -> Optional[int]:
         """The line of ``key = ...`` (or ``"key": ...``) at or after line ``start``, within the
         same ``[[...]]`` item; ``start`` when it cannot be found."""
@@ -218,6 +249,9 @@ def _parse_document(path: Path, text: str) -> _Source:
             message = str(error)
             match = _TOML_ERROR_LINE.search(message)
             line = int(match.group(1)) if match else None
+            if match is None and "(at end of document)" in message:
+                line = max(1, len(text.splitlines()))
+                message = message.replace("(at end of document)", "(at the end of the file)")
             reason = _TOML_ERROR_LINE.sub("", message).strip()
             if match:
                 reason += f" (column {match.group(2)})"
@@ -278,6 +312,12 @@ def _prefix_value(prefix: Prefix) -> Any:
     return ipaddress.IPv6Address(value) if length == 128 else ipaddress.IPv6Network((value, length))
 
 
+def _prefix_network(prefix: Prefix) -> Network:
+    version, value, length = prefix
+    return (ipaddress.IPv4Network((value, length)) if version == 4
+            else ipaddress.IPv6Network((value, length)))
+
+
 def _read_prefixes(path: Path, where: str) -> List[Prefix]:
     text = _read_text(path, "address list", where)
     prefixes: List[Prefix] = []
@@ -303,8 +343,7 @@ def read_address_list(path: Union[str, os.PathLike], where: str = "") -> List[Ne
     line or the end of one); blank lines are skipped.  A bad line raises :class:`PolicyError`
     naming the list file and the line number.
     """
-    return [ipaddress.ip_network((value, length))
-            for _version, value, length in _read_prefixes(Path(path), where)]
+    return [_prefix_network(p) for p in _read_prefixes(Path(path), where)]
 
 
 def collapse_prefixes(prefixes: Iterable[Prefix], version: int) -> List[Prefix]:
@@ -334,9 +373,9 @@ def collapse_prefixes(prefixes: Iterable[Prefix], version: int) -> List[Prefix]:
 def collapse(networks: Iterable[Network]) -> Tuple[List[Network], List[Network]]:
     """(IPv4, IPv6): each family collapsed to the fewest prefixes, sorted."""
     prefixes = [(n.version, int(n.network_address), n.prefixlen) for n in networks]
-    return tuple([ipaddress.ip_network((value, length))  # type: ignore[return-value]
-                  for _v, value, length in collapse_prefixes(prefixes, version)]
-                 for version in (4, 6))
+    v4, v6 = ([_prefix_network(p) for p in collapse_prefixes(prefixes, version)]
+              for version in (4, 6))
+    return v4, v6
 
 
 def _entry_digest(value: Any) -> int:
@@ -372,19 +411,24 @@ def chunk_entries(entries: Sequence[Any], digest: Callable[[Any], int] = _entry_
 # Keys
 # --------------------------------------------------------------------------------------------
 
+# Names cannot hold NUL (WFP display names are NUL-terminated), so NUL-joined parts are an
+# unambiguous UUIDv5 name.
+
 def provider_key_for(name: str) -> uuid.UUID:
-    """The key of a provider declared without one: UUIDv5 of its name."""
-    return uuid.uuid5(POLICY_NAMESPACE, json.dumps(["provider", name]))
+    """The key of a provider declared without one: UUIDv5 of ``provider NUL name``."""
+    return uuid.uuid5(POLICY_NAMESPACE, f"provider\0{name}")
 
 
 def sublayer_key_for(provider_key: uuid.UUID, name: str) -> uuid.UUID:
-    """The key of a sublayer declared without one: UUIDv5 under the provider key."""
-    return uuid.uuid5(provider_key, json.dumps(["sublayer", name]))
+    """The key of a sublayer declared without one: UUIDv5 of ``sublayer NUL name`` under the
+    provider key."""
+    return uuid.uuid5(provider_key, f"sublayer\0{name}")
 
 
 def rule_key_for(provider_key: uuid.UUID, name: str, layer: Layer, chunk: str = "0") -> uuid.UUID:
-    """The key of the filter of a rule at a layer (and chunk of a split list)."""
-    return uuid.uuid5(provider_key, json.dumps(["rule", name, layer.name, chunk]))
+    """The key of the filter of a rule at a layer and chunk of a split list: UUIDv5 of
+    ``rule NUL name NUL layer name NUL chunk`` under the provider key."""
+    return uuid.uuid5(provider_key, f"rule\0{name}\0{layer.name}\0{chunk}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -410,17 +454,35 @@ def _type_name(value: Any) -> str:
 
 
 class _Context:
-    """Where in the document we are, to raise PolicyError with the file, line and place."""
+    """Where in the document we are, to raise PolicyError with the file, line and place.
 
-    def __init__(self, source: _Source, where: str, line: Optional[int]) -> None:
+    The line is looked up in the text only when a message needs it.
+    """
+
+    __slots__ = ("source", "where", "_line", "_locate")
+
+    def __init__(self, source: _Source, where: str, line: Optional[int] = None,
+                 locate: Optional[Callable[[], Optional[int]]] = None) -> None:
         self.source = source
         self.where = where
-        self.line = line
+        self._line = line
+        self._locate = locate
+
+    @property
+    def line(self) -> Optional[int]:
+        if self._locate is not None:
+            self._line, self._locate = self._locate(), None
+        return self._line
 
     def at(self, key: str, *, separator: str = ": ") -> "_Context":
-        line = self.source.key_line(self.line, key.rsplit(".", 1)[-1]) if self.line else None
+        tail = key.rsplit(".", 1)[-1]
         where = f"{self.where}{separator}{key}" if self.where else key
-        return _Context(self.source, where, line)
+        return _Context(self.source, where,
+                        locate=lambda: self.source.key_line(self.line, tail))
+
+    def item(self, suffix: str) -> "_Context":
+        """The same place with a suffix (an index into a list), on the same line."""
+        return _Context(self.source, self.where + suffix, locate=lambda: self.line)
 
     def fail(self, reason: str, *, code: int = _INVALID, value: Any = None,
              line: Optional[int] = None) -> PolicyError:
@@ -500,15 +562,13 @@ def _get_weight(ctx: _Context, table: dict) -> Any:
 class _Entry:
     """One OR'ed value of a condition field, with the place it was written (for messages)."""
 
-    __slots__ = ("match", "value", "where", "path", "line", "prefix")
+    __slots__ = ("match", "value", "ctx", "prefix")
 
-    def __init__(self, match: Match, value: Any, where: str, path: Path, line: Optional[int],
+    def __init__(self, match: Match, value: Any, ctx: "_Context",
                  prefix: Optional[Prefix] = None) -> None:
         self.match = match
         self.value = value
-        self.where = where
-        self.path = path
-        self.line = line
+        self.ctx = ctx
         self.prefix = prefix  # set for a collapsed address entry
 
 
@@ -531,9 +591,7 @@ class _FieldValues:
     def __init__(self, field: Field, key: str, ctx: "_Context") -> None:
         self.field = field
         self.key = key
-        self.where = ctx.where
-        self.path = ctx.source.path
-        self.line = ctx.line
+        self.ctx = ctx
         self.is_address = field in _ADDRESS_FIELDS
         self.entries: List[_Entry] = []
         self.prefixes: List[Prefix] = []
@@ -546,9 +604,15 @@ class _FieldValues:
             return self.entries
         collapsed = self._collapsed.get(family)
         if collapsed is None:
-            collapsed = [_Entry(Match.EQUAL, _prefix_value(p), self.where, self.path, None, p)
-                         for p in collapse_prefixes(self.prefixes, family)]
+            prefixes = self.prefixes
+            if len(prefixes) == 1:  # the common single address: nothing to merge
+                mine = prefixes if prefixes[0][0] == family else []
+            else:
+                mine = collapse_prefixes(prefixes, family)
+            collapsed = [_Entry(Match.EQUAL, _prefix_value(p), self.ctx, p) for p in mine]
             self._collapsed[family] = collapsed
+        if not self.entries:
+            return collapsed
         return collapsed + [e for e in self.entries if _family(e.value) == family]
 
     def has_family(self, family: int) -> bool:
@@ -561,12 +625,20 @@ def _field_suggestion(name: str) -> str:
     return f" (did you mean {close[0].lower()}?)" if close else ""
 
 
+_FIELDS_BY_KEY: Dict[str, Field] = {}
+
+
 def _parse_field(ctx: _Context, name: str) -> Field:
+    field = _FIELDS_BY_KEY.get(name)
+    if field is not None:
+        return field
     try:
-        return coerce_field(name)
+        field = coerce_field(name)
     except ValidationError:
         raise ctx.fail(f"unknown field {name!r}{_field_suggestion(name)}",
                        code=_CONDITION_NOT_FOUND, value=name) from None
+    _FIELDS_BY_KEY[name] = field
+    return field
 
 
 def _address_prefix(ctx: _Context, value: Any) -> Prefix:
@@ -616,9 +688,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
         raise ctx.fail("an empty list matches nothing; remove the condition or give values")
     entries = values.entries
     for position, item in enumerate(items):
-        ictx = _Context(ctx.source, f"{ctx.where}[{position}]" if isinstance(spec, list)
-                        else ctx.where, ctx.line)
-        path, line = ctx.source.path, ctx.line
+        ictx = ctx.item(f"[{position}]") if isinstance(spec, list) else ctx
         if isinstance(item, dict):
             keys = set(item)
             if keys == {"file"}:
@@ -626,7 +696,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
                 continue
             if keys == {"range"}:
                 entries.append(_Entry(Match.RANGE, _range_value(ictx, item["range"], is_address),
-                                      ictx.where, path, line))
+                                      ictx))
                 continue
             if keys == {"hex"}:
                 text = item["hex"]
@@ -635,7 +705,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
                 except (ValueError, AttributeError):
                     raise ictx.fail(f"{text!r} is not hexadecimal bytes", code=_TYPE_MISMATCH,
                                     value=text) from None
-                entries.append(_Entry(Match.EQUAL, data, ictx.where, path, line))
+                entries.append(_Entry(Match.EQUAL, data, ictx))
                 continue
             if keys == {"app"}:
                 program = item["app"]
@@ -647,7 +717,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
                 except WFPError as error:
                     raise ictx.fail(f"no app id for {program!r}: {error}", code=error.code,
                                     value=program) from None
-                entries.append(_Entry(Match.EQUAL, blob, ictx.where, path, line))
+                entries.append(_Entry(Match.EQUAL, blob, ictx))
                 continue
             if "match" in keys and keys <= {"match", "value"}:
                 match, value = _match_value(ictx, item, is_address)
@@ -656,7 +726,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
                 else:
                     if is_address and not isinstance(value, Range):
                         value = _prefix_value(value)
-                    entries.append(_Entry(match, value, ictx.where, path, line))
+                    entries.append(_Entry(match, value, ictx))
                 continue
             raise ictx.fail(f"a value table has one of {', '.join(_VALUE_TABLE_KEYS)} "
                             f"(or match and value), got {sorted(keys)}", value=item)
@@ -664,7 +734,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
         if is_address:
             values.prefixes.append(_address_prefix(ictx, value))
         else:
-            entries.append(_Entry(Match.EQUAL, value, ictx.where, path, line))
+            entries.append(_Entry(Match.EQUAL, value, ictx))
     return values
 
 
@@ -715,6 +785,7 @@ class _Loader:
 # Layers
 # --------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def _variant(layer: Layer, family: int) -> Optional[Layer]:
     """The V4 (family 4) or V6 variant of a layer, or None if it has none."""
     name = layer.name
@@ -727,14 +798,28 @@ def _variant(layer: Layer, family: int) -> Optional[Layer]:
     return Layer.__members__.get(name[:position] + mine + name[position + len(other):])
 
 
-def _parse_layers(ctx: _Context, spec: Any) -> List[Layer]:
+_LAYERS_BY_SPEC: Dict[Any, Tuple[Layer, ...]] = {}
+
+
+def _parse_layers(ctx: _Context, spec: Any) -> Tuple[Layer, ...]:
+    """The layers a rule names (cached by how they are written: files repeat them)."""
+    key = spec if isinstance(spec, str) else (
+        tuple(spec) if isinstance(spec, list) and all(isinstance(s, str) for s in spec) else None)
+    found = _LAYERS_BY_SPEC.get(key) if key is not None else None
+    if found is None:
+        found = tuple(_resolve_layers(ctx, spec))
+        if key is not None:
+            _LAYERS_BY_SPEC[key] = found
+    return found
+
+
+def _resolve_layers(ctx: _Context, spec: Any) -> List[Layer]:
     items = spec if isinstance(spec, list) else [spec]
     if not items:
         raise ctx.fail("a rule needs at least one layer")
     layers: List[Layer] = []
     for position, item in enumerate(items):
-        ictx = _Context(ctx.source, f"{ctx.where}[{position}]" if isinstance(spec, list)
-                        else ctx.where, ctx.line)
+        ictx = ctx.item(f"[{position}]") if isinstance(spec, list) else ctx
         if not isinstance(item, str):
             raise ictx.fail(f"a layer is named by a string, got {_type_name(item)} {item!r}",
                             code=_TYPE_MISMATCH, value=item)
@@ -769,15 +854,13 @@ def _lookup_layer_name(name: str) -> List[Layer]:
 # The policy
 # --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class RuleOrigin:
+class RuleOrigin(NamedTuple):
     """Where a filter of a policy came from: the rule as written, its layer and chunk."""
 
     rule: str
     index: int
     layer: Layer
     chunk: str
-    line: Optional[int]
 
 
 @dataclass(frozen=True)
@@ -821,15 +904,17 @@ def load(path: Union[str, os.PathLike]) -> Policy:
     and the key; nothing is sent to an engine.
     """
     path = Path(path)
-    return _build_policy(_parse_document(path, _read_text(path, "policy file")))
+    with _collector_paused():
+        return _build_policy(_parse_document(path, _read_text(path, "policy file")))
 
 
 def loads(text: str, *, path: Union[str, os.PathLike] = "<policy.toml>",
           base: Union[str, os.PathLike, None] = None) -> Policy:
     """A policy from text; ``path``'s suffix picks the format and names it in messages,
     ``base`` is where relative address list paths start (the current directory by default)."""
-    source = _parse_document(Path(path), text)
-    return _build_policy(source, Path(base) if base is not None else Path.cwd())
+    with _collector_paused():
+        source = _parse_document(Path(path), text)
+        return _build_policy(source, Path(base) if base is not None else Path.cwd())
 
 
 def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
@@ -842,7 +927,7 @@ def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
         raise root.at("format").fail(f"unsupported format {version}; this version reads "
                                      f"format {FORMAT_VERSION}", value=version)
     table = _get(root, data, "provider", dict, required=True)
-    pctx = _Context(source, "provider", source.key_line(1, "provider") if source.lines else None)
+    pctx = _Context(source, "provider", locate=lambda: source.table_line("provider"))
     _check_keys(pctx, table, _PROVIDER_KEYS, "provider")
     provider_name = _get_name(pctx, table)
     provider_key = _get_key(pctx, table) or provider_key_for(provider_name)
@@ -897,7 +982,7 @@ def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
 def _item_context(source: _Source, section: str, index: int, item: Any) -> _Context:
     name = item.get("name") if isinstance(item, dict) else None
     label = f"{section}[{index}]" + (f" {name!r}" if isinstance(name, str) else "")
-    ctx = _Context(source, label, source.item_line(section, index, name))
+    ctx = _Context(source, label, locate=lambda: source.item_line(section, index, name))
     if not isinstance(item, dict):
         raise ctx.fail(f"each {section} is a table, got {_type_name(item)}", code=_TYPE_MISMATCH)
     return ctx
@@ -986,8 +1071,11 @@ def _build_rule(ctx: _Context, item: dict, index: int, provider: Provider,
         if empty:
             continue
         chunked = [i for i, (_f, _k, chunks) in enumerate(per_field) if len(chunks) > 1]
-        for combination in itertools.product(*(range(len(c)) for _f, _k, c in per_field)):
-            label = ".".join(str(combination[i]) for i in chunked) or "0"
+        combinations: Iterable[Tuple[int, ...]] = (
+            itertools.product(*(range(len(c)) for _f, _k, c in per_field)) if chunked
+            else ((0,) * len(per_field),))
+        for combination in combinations:
+            label = ".".join(str(combination[i]) for i in chunked) if chunked else "0"
             entries_used: List[_Entry] = []
             condition_list: List[Condition] = []
             for (field, _key, chunks), chunk_index in zip(per_field, combination):
@@ -997,7 +1085,7 @@ def _build_rule(ctx: _Context, item: dict, index: int, provider: Provider,
             rule_name = name if not chunked else f"{name} [{label}]"
             pending.append((entries_used, dict(name=rule_name, layer=layer,
                                                conditions=condition_list, **common),
-                            RuleOrigin(name, index, layer, label, ctx.line)))
+                            RuleOrigin(name, index, layer, label)))
     if explicit_key is not None and len(pending) > 1:
         raise ctx.at("key").fail(f"an explicit key needs a rule that makes exactly one filter; "
                                  f"this one makes {len(pending)} (layers, families or a split "
@@ -1020,9 +1108,8 @@ def _make_rule(ctx: _Context, entries: List[_Entry], **kwargs: Any) -> Rule:
         layer = kwargs["layer"].name
         if found and int(found.group(1)) < len(entries):
             entry = entries[int(found.group(1))]
-            raise PolicyError(error.code, entry.path, entry.where,
-                              f"{_display(error.value)} at layer {layer}: {error.reason}",
-                              line=entry.line, value=error.value) from None
+            raise entry.ctx.fail(f"{_display(error.value)} at layer {layer}: {error.reason}",
+                                 code=error.code, value=error.value) from None
         raise ctx.at(str(error.field)).fail(f"{error.reason} (at layer {layer})", code=error.code,
                                             value=error.value) from None
 
@@ -1207,6 +1294,11 @@ def _rule_wires(session: Any, provider_key: Optional[uuid.UUID]) -> List[tuple]:
 
 
 def _plan(session: Any, desired: _Desired, *, prune: bool) -> Plan:
+    with _collector_paused():
+        return _compare(session, desired, prune=prune)
+
+
+def _compare(session: Any, desired: _Desired, *, prune: bool) -> Plan:
     changes: List[Change] = []
     unchanged = kept = 0
     prune = prune and desired.prunable
@@ -1319,16 +1411,17 @@ def _plan(session: Any, desired: _Desired, *, prune: bool) -> Plan:
 def _apply(session: Any, desired: _Desired, *, prune: bool,
            progress: Optional[Callable[[str], None]]) -> Plan:
     report = progress or (lambda _phase: None)
-    if session.in_transaction:
-        return _apply_in_transaction(session, desired, prune, report)
-    with session.transaction():
-        return _apply_in_transaction(session, desired, prune, report)
+    with _collector_paused():
+        if session.in_transaction:
+            return _apply_in_transaction(session, desired, prune, report)
+        with session.transaction():
+            return _apply_in_transaction(session, desired, prune, report)
 
 
 def _apply_in_transaction(session: Any, desired: _Desired, prune: bool,
                           report: Callable[[str], None]) -> Plan:
     report("reading the engine")
-    plan = _plan(session, desired, prune=prune)
+    plan = _compare(session, desired, prune=prune)
     if not plan.has_changes:
         return plan
     going = [c for c in plan.changes if c.action in ("delete", "replace")]
@@ -1357,9 +1450,9 @@ def _apply_in_transaction(session: Any, desired: _Desired, prune: bool,
     return plan
 
 
-def _as_new(rule: Rule) -> Rule:
-    """A rule read back from the engine, as something that can be added again."""
-    if rule.id is None and not rule.disabled:
+def _as_new(rule: Rule, *, force: bool = False) -> Rule:
+    """A rule read back from the engine (or a snapshot), checked again as a new rule."""
+    if rule.id is None and not rule.disabled and not force:
         return rule
     values = {f.name: getattr(rule, f.name) for f in dataclass_fields(Rule)
               if f.init and f.name not in ("id", "effective_weight", "disabled")}
@@ -1420,27 +1513,20 @@ def weight_to_data(weight: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# Snapshots: every non-built-in object of an engine, with its key
+# Importing snapshots (wfp.snapshot documents) by key
 # --------------------------------------------------------------------------------------------
-
-_SNAPSHOT_TOP = {"format", "version", "provider", "sublayer", "rule"}
-_SNAPSHOT_PROVIDER = {"key", "name", "description", "persistent"}
-_SNAPSHOT_SUBLAYER = {"key", "name", "description", "weight", "provider", "persistent"}
-_SNAPSHOT_RULE = {"key", "name", "description", "layer", "sublayer", "provider", "weight",
-                  "action", "hard", "persistent", "boot_time", "conditions"}
-
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Objects read from a snapshot file: applied by key, leaving everything else alone."""
+    """The objects of a snapshot document (:meth:`wfp.Session.export`), applied by key:
+    missing ones are added, differing ones replaced, everything else is left alone."""
 
-    path: Path
     providers: Tuple[Provider, ...]
     sublayers: Tuple[Sublayer, ...]
     rules: Tuple[Rule, ...]
 
     def plan(self, session: Any) -> Plan:
-        """What importing would change: missing objects added, differing ones replaced."""
+        """What importing would change."""
         return _plan(session, self._desired(), prune=False)
 
     def apply(self, session: Any, *, progress: Optional[Callable[[str], None]] = None) -> Plan:
@@ -1452,137 +1538,42 @@ class Snapshot:
                         [p.key for p in self.providers], False)
 
 
-def export_snapshot(session: Any, *, provider: Any = None) -> dict:
-    """The engine's providers, sublayers and rules (built-ins excluded) as a snapshot document,
-    optionally only those of one provider.  Values are in policy-file syntax."""
-    providers = [p for p in session.providers() if p.key not in _BUILTIN_PROVIDERS]
-    if provider is not None:
-        providers = [p for p in providers if p.key == provider]
-    sublayers = [s for s in session.sublayers(provider=provider)
-                 if s.key not in _BUILTIN_SUBLAYERS]
-    rules = session.rules(provider=provider)
-    document: Dict[str, Any] = {"format": SNAPSHOT_FORMAT, "version": FORMAT_VERSION}
-    document["provider"] = [_drop_none({"key": str(p.key), "name": p.name,
-                                        "description": p.description,
-                                        "persistent": p.persistent}) for p in providers]
-    document["sublayer"] = [_drop_none({"key": str(s.key), "name": s.name,
-                                        "description": s.description, "weight": s.weight,
-                                        "provider": str(s.provider) if s.provider else None,
-                                        "persistent": s.persistent}) for s in sublayers]
-    out_rules = []
-    for rule in rules:
-        if not isinstance(rule.action, Action) or rule.action not in _ACTIONS.values():
-            raise ValidationError(_INVALID, "rule", rule.name,
-                                  f"rule {rule.key} has action {rule.action!r}; snapshots hold "
-                                  "block and permit rules only")
-        try:
-            conditions = conditions_to_data(rule.conditions)
-        except ValueError as error:
-            raise ValidationError(_INVALID, "rule", rule.name,
-                                  f"rule {rule.key}: {error}") from None
-        out_rules.append(_drop_none({
-            "key": str(rule.key), "name": rule.name, "description": rule.description,
-            "layer": getattr(rule.layer, "name", str(rule.layer)),
-            "sublayer": str(rule.sublayer) if rule.sublayer else None,
-            "provider": str(rule.provider) if rule.provider else None,
-            "weight": weight_to_data(rule.weight), "action": rule.action.name.lower(),
-            "hard": rule.hard, "persistent": rule.persistent, "boot_time": rule.boot_time,
-            "conditions": conditions or None}))
-    document["rule"] = out_rules
-    return document
-
-
-def _drop_none(table: dict) -> dict:
-    return {k: v for k, v in table.items() if v is not None}
-
-
-def load_snapshot(path: Union[str, os.PathLike]) -> Snapshot:
-    """Read a snapshot written by :func:`export_snapshot` (TOML or JSON)."""
+def read_document(path: Union[str, os.PathLike]) -> dict:
+    """A TOML or JSON document (by suffix, or a leading ``{`` for JSON) as a dict; malformed
+    text raises :class:`PolicyError` naming the file and line."""
     path = Path(path)
-    source = _parse_document(path, _read_text(path, "snapshot"))
-    data = source.data
-    root = _Context(source, "", None)
-    if data.get("format") != SNAPSHOT_FORMAT:
-        raise root.fail(f"not a snapshot (expected format = {SNAPSHOT_FORMAT!r}); a policy "
-                        "file is applied with 'wfp apply'")
-    _check_keys(root, data, _SNAPSHOT_TOP, "snapshot")
-    version = _get(root, data, "version", int, required=True)
-    if version != FORMAT_VERSION:
-        raise root.at("version").fail(f"unsupported snapshot version {version}")
-    providers = []
-    for index, item in enumerate(_get(root, data, "provider", list, default=[])):
-        ctx = _item_context(source, "provider", index, item)
-        _check_keys(ctx, item, _SNAPSHOT_PROVIDER, "provider")
-        providers.append(Provider(key=_required_key(ctx, item), name=_get_name(ctx, item),
-                                  description=_get(ctx, item, "description", str),
-                                  persistent=_get(ctx, item, "persistent", bool, default=False)))
-    sublayers = []
-    for index, item in enumerate(_get(root, data, "sublayer", list, default=[])):
-        ctx = _item_context(source, "sublayer", index, item)
-        _check_keys(ctx, item, _SNAPSHOT_SUBLAYER, "sublayer")
-        sublayers.append(_checked(ctx, Sublayer, key=_required_key(ctx, item),
-                                  name=_get_name(ctx, item),
-                                  description=_get(ctx, item, "description", str),
-                                  weight=_get(ctx, item, "weight", int, default=0),
-                                  provider=_optional_uuid(ctx, item, "provider"),
-                                  persistent=_get(ctx, item, "persistent", bool, default=False)))
+    return _parse_document(path, _read_text(path, "file")).data
+
+
+def load_snapshot(source: Union[str, os.PathLike, dict]) -> Snapshot:
+    """The non-built-in objects of a snapshot (a dict, or a TOML or JSON file)."""
+    from wfp import snapshot as snapshots
+
+    document = snapshots.read(source if isinstance(source, dict) else read_document(source))
+    persistent = _core.PROVIDER_FLAG_PERSISTENT
+    providers = tuple(
+        Provider(key=uuid.UUID(p["key"]), name=p["name"], description=p.get("description"),
+                 persistent=bool(int(p.get("flags", 0)) & persistent),
+                 data=bytes.fromhex(p["data"]) if p.get("data") is not None else None,
+                 service_name=p.get("service_name"))
+        for p in document.get("providers", []) if not p.get("builtin"))
+    sublayers = tuple(
+        Sublayer(key=uuid.UUID(s["key"]), name=s["name"], description=s.get("description"),
+                 weight=int(s["weight"]),
+                 provider=uuid.UUID(s["provider"]) if s.get("provider") else None,
+                 persistent=bool(int(s.get("flags", 0)) & _core.SUBLAYER_FLAG_PERSISTENT),
+                 data=bytes.fromhex(s["data"]) if s.get("data") is not None else None)
+        for s in document.get("sublayers", []) if not s.get("builtin"))
     rules = []
-    loader = _Loader(path.parent)
-    for index, item in enumerate(_get(root, data, "rule", list, default=[])):
-        ctx = _item_context(source, "rule", index, item)
-        _check_keys(ctx, item, _SNAPSHOT_RULE, "rule")
-        layer_name = _get(ctx, item, "layer", str, required=True)
-        layers = _parse_layers(ctx.at("layer"), layer_name)
-        if len(layers) != 1:
-            raise ctx.at("layer").fail("a snapshot rule names exactly one layer")
-        action_name = _get(ctx, item, "action", str, required=True)
-        action = _ACTIONS.get(action_name.lower())
-        if action is None:
-            raise ctx.at("action").fail(f"unknown action {action_name!r}")
-        entries: List[_Entry] = []
-        conditions: List[Condition] = []
-        for key, spec in _get(ctx, item, "conditions", dict, default={}).items():
-            cctx = ctx.at(f"conditions.{key}")
-            field = _parse_field(cctx, key)
-            values = _parse_values(cctx, field, key, spec, loader)
-            for entry in ([_Entry(Match.EQUAL, _prefix_value(p), values.where, values.path,
-                                  values.line, p) for p in values.prefixes] + values.entries):
-                conditions.append(Condition(field, entry.match, entry.value))
-                entries.append(entry)
-        rules.append(_make_rule(
-            ctx, entries, key=_required_key(ctx, item), name=_get_name(ctx, item),
-            description=_get(ctx, item, "description", str), layer=layers[0],
-            sublayer=_optional_uuid(ctx, item, "sublayer"),
-            provider=_optional_uuid(ctx, item, "provider"), weight=_get_weight(ctx, item),
-            action=action, hard=_get(ctx, item, "hard", bool, default=False),
-            persistent=_get(ctx, item, "persistent", bool, default=False),
-            boot_time=_get(ctx, item, "boot_time", bool, default=False), conditions=conditions))
-    return Snapshot(path, tuple(providers), tuple(sublayers), tuple(rules))
-
-
-def _required_key(ctx: _Context, item: dict) -> uuid.UUID:
-    key = _get_key(ctx, item)
-    if key is None:
-        raise ctx.fail("missing required key 'key'")
-    return key
-
-
-def _optional_uuid(ctx: _Context, item: dict, name: str) -> Optional[uuid.UUID]:
-    text = _get(ctx, item, name, str)
-    if text is None:
-        return None
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise ctx.at(name).fail(f"{text!r} is not a UUID", code=_TYPE_MISMATCH) from None
-
-
-def _checked(ctx: _Context, kind: Any, **kwargs: Any) -> Any:
-    try:
-        return kind(**kwargs)
-    except ValidationError as error:
-        raise ctx.at(str(error.field)).fail(error.reason, code=error.code,
-                                            value=error.value) from None
+    for index, item in enumerate(document.get("filters", [])):
+        wire = snapshots._filter_wire(item, f"filters[{index}]")
+        read_back = Rule._from_wire(tuple(wire) + (None, None))
+        try:
+            rules.append(_as_new(read_back, force=True))
+        except ValidationError as error:
+            raise ValidationError(error.code, f"filters[{index}] ({item.get('name')!r}): "
+                                  f"{error.field}", error.value, error.reason) from None
+    return Snapshot(providers, sublayers, tuple(rules))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1613,9 +1604,18 @@ def _toml_value(value: Any) -> str:
     raise ValueError(f"cannot write {type(value).__name__} as TOML")
 
 
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
 def render_toml(document: dict) -> str:
     """TOML text for a document of scalars, arrays of tables and one level of sub-tables (the
-    shape of policy files and snapshots)."""
+    shape of policy files and snapshots); None values are left out (TOML has no null)."""
+    document = _without_none(document)
     lines: List[str] = []
     for key, value in document.items():
         if not (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)) \

@@ -238,7 +238,6 @@ class Sublayer:
                    data=data)
 
 
-_NULL_UUID = uuid.UUID(int=0)
 _CALLOUT_MISSING_ACTIONS = (Action.CALLOUT_TERMINATING, Action.CALLOUT_UNKNOWN)
 _FLAG_OF = (
     ("persistent", _core.FILTER_FLAG_PERSISTENT),
@@ -378,14 +377,16 @@ class RuleDecoder:
         self._conditions: dict = {}
 
     def _layer(self, key: uuid.UUID) -> Any:
-        layer = self._layers.get(key)
-        if layer is None:
+        # By identity: the binding hands out one UUID object per GUID in an enumeration, and
+        # hashing a UUID runs Python code.  The key is kept with the entry so its id stays unique.
+        entry = self._layers.get(id(key))
+        if entry is None:
             try:
                 layer = coerce_layer(key)
             except ValidationError:
                 layer = key  # a layer newer than this library's tables
-            self._layers[key] = layer
-        return layer
+            entry = self._layers[id(key)] = (layer, key)
+        return entry[0]
 
     def _condition(self, layer: Any, wire: tuple) -> Condition:
         field_key, match, value = wire
@@ -411,7 +412,7 @@ class RuleDecoder:
         setattr_(rule, "key", key)
         setattr_(rule, "name", name or "")
         setattr_(rule, "description", description)
-        setattr_(rule, "sublayer", None if sublayer == _NULL_UUID else sublayer)
+        setattr_(rule, "sublayer", None if sublayer.int == 0 else sublayer)
         setattr_(rule, "weight", _weight_from_wire(weight))
         setattr_(rule, "conditions", tuple([self._condition(layer, c) for c in conditions]))
         setattr_(rule, "provider", provider)

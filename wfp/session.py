@@ -12,7 +12,7 @@ import gc
 import os
 import uuid
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, List, Optional, Union
+from typing import Any, Iterable, Iterator, List, Optional, Union, cast
 
 from wfp import _core
 from wfp.errors import BulkError, ValidationError, WFPError, error_from_code
@@ -122,7 +122,7 @@ def _rule_selector(key_or_id: Any) -> Union[int, uuid.UUID]:
             raise ValidationError(error_code("FWP_E_OUT_OF_BOUNDS"), field="id", value=key_or_id,
                                   reason="a rule id is an unsigned 64-bit int")
         return key_or_id
-    return _check_key("key", key_or_id, optional=False)
+    return cast(uuid.UUID, _check_key("key", key_or_id, optional=False))
 
 
 class Session:

@@ -39,7 +39,7 @@ wfp_sim_engine *wfp_sim_session_engine(wfp_handle handle);
 uint32_t wfp_sim_engine_restart(wfp_sim_engine *engine);
 
 typedef struct wfp_sim_stats {
-    size_t providers;
+    size_t providers; /* including built-ins */
     size_t sublayers; /* including built-ins */
     size_t filters;
     size_t sessions;

@@ -32,11 +32,12 @@ typedef struct sim_index_entry {
 } sim_index_entry;
 
 typedef struct idx_list {
-    sim_index_entry *items;
+    sim_index_entry *items; /* &one while it holds at most one entry: most buckets do */
     uint32_t count;
     uint32_t cap;
     uint32_t sorted;     /* items[0 .. sorted) are in arbitration order */
     uint32_t tombstones; /* deleted entries, all in the sorted part */
+    sim_index_entry one;
 } idx_list;
 
 typedef struct idx_bucket {
@@ -53,14 +54,28 @@ typedef struct idx_field {
     uint32_t field;
     uint32_t entries;
     uint32_t prefix_entries[PREFIX_SLOTS];
+    uint32_t num_used;
+    uint8_t used[PREFIX_SLOTS]; /* the prefix lengths with entries, in no order */
 } idx_field;
+
+/* Open addressing with the hash beside the pointer, so a probe that misses reads no bucket. */
+typedef struct bucket_slot {
+    uint64_t hash;
+    idx_bucket *bucket; /* NULL: empty */
+} bucket_slot;
+
+typedef struct bucket_table {
+    bucket_slot *slots;
+    size_t mask;
+    size_t count;
+} bucket_table;
 
 typedef struct idx_slot {
     size_t layer;
     const sim_sublayer *sublayer;
     size_t filters;
     idx_list residual;
-    sim_map buckets;
+    bucket_table buckets;
     idx_field *fields;
     size_t num_fields;
     size_t cap_fields;
@@ -91,14 +106,26 @@ static int entry_order(const void *pa, const void *pb)
     return entry_before(b, a) ? 1 : 0;
 }
 
+static int list_inline(const idx_list *l) { return l->items == &l->one; }
+
 static uint32_t list_add(sim_classify_state *st, idx_list *l, sim_filter *f)
 {
-    if (l->count == l->cap) {
-        uint32_t cap = l->cap ? l->cap * 2 : 2;
-        sim_index_entry *items = realloc(l->items, (size_t)cap * sizeof *items);
+    if (l->cap == 0) {
+        l->items = &l->one;
+        l->cap = 1;
+    } else if (l->count == l->cap) {
+        uint32_t cap = l->cap * 2;
+        sim_index_entry *items;
+        if (list_inline(l)) {
+            items = malloc((size_t)cap * sizeof *items);
+            if (items != NULL)
+                memcpy(items, l->items, (size_t)l->count * sizeof *items);
+        } else {
+            items = realloc(l->items, (size_t)cap * sizeof *items);
+        }
         if (items == NULL)
             return WFP_ERROR_NOT_ENOUGH_MEMORY;
-        st->bytes += (size_t)(cap - l->cap) * sizeof *items;
+        st->bytes += (size_t)(cap - (list_inline(l) ? 0 : l->cap)) * sizeof *items;
         l->items = items;
         l->cap = cap;
     }
@@ -117,6 +144,10 @@ static void list_prepare(idx_list *l)
 {
     if (l->sorted == l->count)
         return;
+    if (list_inline(l)) {
+        l->sorted = l->count; /* one entry is in order */
+        return;
+    }
     sim_index_entry *tail = l->items + l->sorted;
     size_t tail_n = l->count - l->sorted;
     qsort(tail, tail_n, sizeof *tail, entry_order);
@@ -137,7 +168,8 @@ static void list_prepare(idx_list *l)
         if (next->filter != NULL)
             merged[n++] = *next;
     }
-    free(l->items);
+    if (!list_inline(l))
+        free(l->items);
     l->items = merged;
     l->count = l->sorted = (uint32_t)n;
     l->tombstones = 0;
@@ -191,8 +223,10 @@ static uint32_t list_remove(idx_list *l, const sim_filter *f)
 
 static void list_free(sim_classify_state *st, idx_list *l)
 {
-    st->bytes -= (size_t)l->cap * sizeof *l->items;
-    free(l->items);
+    if (!list_inline(l) && l->items != NULL) {
+        st->bytes -= (size_t)l->cap * sizeof *l->items;
+        free(l->items);
+    }
     memset(l, 0, sizeof *l);
 }
 
@@ -420,7 +454,61 @@ static uint64_t slot_hash(const void *o)
     return slot_hash_of(s->layer, s->sublayer);
 }
 
-static uint64_t bucket_hash(const void *o) { return ((const idx_bucket *)o)->hash; }
+static size_t table_bytes(const bucket_table *t) { return t->slots == NULL ? 0 : (t->mask + 1) * sizeof *t->slots; }
+
+static void table_place(bucket_slot *slots, size_t mask, uint64_t hash, idx_bucket *b)
+{
+    size_t i = (size_t)hash & mask;
+    while (slots[i].bucket != NULL)
+        i = (i + 1) & mask;
+    slots[i].hash = hash;
+    slots[i].bucket = b;
+}
+
+static int table_insert(bucket_table *t, idx_bucket *b)
+{
+    if (t->slots == NULL || (t->count + 1) * 4 > (t->mask + 1) * 3) {
+        size_t capacity = t->slots == NULL ? 8 : (t->mask + 1) * 2;
+        bucket_slot *slots = calloc(capacity, sizeof *slots);
+        if (slots == NULL)
+            return -1;
+        if (t->slots != NULL)
+            for (size_t i = 0; i <= t->mask; i++)
+                if (t->slots[i].bucket != NULL)
+                    table_place(slots, capacity - 1, t->slots[i].hash, t->slots[i].bucket);
+        free(t->slots);
+        t->slots = slots;
+        t->mask = capacity - 1;
+    }
+    table_place(t->slots, t->mask, b->hash, b);
+    t->count++;
+    return 0;
+}
+
+static void table_remove(bucket_table *t, const idx_bucket *b)
+{
+    size_t mask = t->mask, i = (size_t)b->hash & mask;
+    while (t->slots[i].bucket != b) {
+        if (t->slots[i].bucket == NULL)
+            return;
+        i = (i + 1) & mask;
+    }
+    size_t hole = i, j = i;
+    for (;;) { /* backward shift */
+        j = (j + 1) & mask;
+        if (t->slots[j].bucket == NULL)
+            break;
+        size_t home = (size_t)t->slots[j].hash & mask;
+        int home_in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (!home_in_range) {
+            t->slots[hole] = t->slots[j];
+            hole = j;
+        }
+    }
+    t->slots[hole].bucket = NULL;
+    t->slots[hole].hash = 0;
+    t->count--;
+}
 
 static sim_classify_state *state_of(sim_engine *e, int create)
 {
@@ -452,7 +540,6 @@ static idx_slot *slot_get(sim_classify_state *st, size_t layer, const sim_sublay
         return NULL;
     slot->layer = layer;
     slot->sublayer = s;
-    sim_map_init(&slot->buckets, bucket_hash);
     if (sim_map_insert(&st->slots, slot) != 0) {
         free(slot);
         return NULL;
@@ -467,21 +554,28 @@ static void slot_release_if_empty(sim_classify_state *st, idx_slot *slot)
         return;
     sim_map_remove(&st->slots, slot);
     list_free(st, &slot->residual);
-    st->bytes -= sim_map_bytes(&slot->buckets) + slot->cap_fields * sizeof *slot->fields + sizeof *slot;
-    sim_map_free(&slot->buckets);
+    st->bytes -= table_bytes(&slot->buckets) + slot->cap_fields * sizeof *slot->fields + sizeof *slot;
+    free(slot->buckets.slots);
     free(slot->fields);
     free(slot);
 }
 
 static idx_bucket *bucket_find(const idx_slot *slot, const idx_key *k, uint64_t hash)
 {
-    size_t cursor = 0;
-    idx_bucket *b;
-    while ((b = sim_map_probe(&slot->buckets, hash, &cursor)) != NULL)
-        if (b->hash == hash && b->field == k->field && b->prefix == k->prefix && b->key_len == k->len &&
+    const bucket_table *t = &slot->buckets;
+    if (t->slots == NULL)
+        return NULL;
+    for (size_t i = (size_t)hash & t->mask;; i = (i + 1) & t->mask) {
+        const bucket_slot *at = &t->slots[i];
+        if (at->bucket == NULL)
+            return NULL;
+        if (at->hash != hash)
+            continue;
+        idx_bucket *b = at->bucket;
+        if (b->field == k->field && b->prefix == k->prefix && b->key_len == k->len &&
             (k->len == 0 || memcmp(b->key, k->bytes, k->len) == 0))
             return b;
-    return NULL;
+    }
 }
 
 static idx_field *field_use(idx_slot *slot, uint32_t field, int create)
@@ -505,9 +599,21 @@ static idx_field *field_use(idx_slot *slot, uint32_t field, int create)
     return u;
 }
 
+static void field_count(idx_field *u, uint32_t prefix)
+{
+    u->entries++;
+    if (u->prefix_entries[prefix]++ == 0)
+        u->used[u->num_used++] = (uint8_t)prefix;
+}
+
 static void field_release(idx_slot *slot, idx_field *u, uint32_t prefix)
 {
-    u->prefix_entries[prefix]--;
+    if (--u->prefix_entries[prefix] == 0)
+        for (uint32_t i = 0; i < u->num_used; i++)
+            if (u->used[i] == prefix) {
+                u->used[i] = u->used[--u->num_used];
+                break;
+            }
     if (--u->entries > 0)
         return;
     size_t i = (size_t)(u - slot->fields);
@@ -535,7 +641,7 @@ static uint32_t bucket_add(sim_classify_state *st, idx_slot *slot, const idx_key
         return WFP_OK; /* the same value twice in one filter */
     int created = 0;
     if (b == NULL) {
-        size_t before = sim_map_bytes(&slot->buckets);
+        size_t before = table_bytes(&slot->buckets);
         b = calloc(1, sizeof *b + k->len);
         if (b == NULL)
             return WFP_ERROR_NOT_ENOUGH_MEMORY;
@@ -544,16 +650,16 @@ static uint32_t bucket_add(sim_classify_state *st, idx_slot *slot, const idx_key
         b->prefix = k->prefix;
         b->key_len = k->len;
         memcpy(b->key, k->bytes, k->len);
-        if (sim_map_insert(&slot->buckets, b) != 0) {
+        if (table_insert(&slot->buckets, b) != 0) {
             free(b);
             return WFP_ERROR_NOT_ENOUGH_MEMORY;
         }
-        st->bytes += sizeof *b + k->len + sim_map_bytes(&slot->buckets) - before;
+        st->bytes += sizeof *b + k->len + table_bytes(&slot->buckets) - before;
         created = 1;
     }
     if (list_add(st, &b->list, f) != WFP_OK) {
         if (created) {
-            sim_map_remove(&slot->buckets, b);
+            table_remove(&slot->buckets, b);
             st->bytes -= sizeof *b + b->key_len;
             free(b);
         }
@@ -574,7 +680,7 @@ static int bucket_remove(sim_classify_state *st, idx_slot *slot, const idx_key *
     if (left == before)
         return 0;
     if (left == 0) {
-        sim_map_remove(&slot->buckets, b);
+        table_remove(&slot->buckets, b);
         list_free(st, &b->list);
         st->bytes -= sizeof *b + b->key_len;
         free(b);
@@ -634,11 +740,8 @@ uint32_t sim_index_add(sim_engine *e, sim_filter *f)
                 unfile(st, slot, f, field, i);
                 break;
             }
-            if (added) {
-                u = field_use(slot, (uint32_t)field, 0);
-                u->entries++;
-                u->prefix_entries[k.prefix]++;
-            }
+            if (added)
+                field_count(field_use(slot, (uint32_t)field, 0), k.prefix);
         }
         if (status != WFP_OK)
             field_drop_if_unused(slot, (uint32_t)field);
@@ -690,14 +793,16 @@ void sim_classify_state_free(sim_engine *e)
                 continue;
             if (slot->buckets.slots != NULL)
                 for (size_t j = 0; j <= slot->buckets.mask; j++) {
-                    idx_bucket *b = slot->buckets.slots[j];
+                    idx_bucket *b = slot->buckets.slots[j].bucket;
                     if (b != NULL) {
-                        free(b->list.items);
+                        if (!list_inline(&b->list))
+                            free(b->list.items);
                         free(b);
                     }
                 }
-            sim_map_free(&slot->buckets);
-            free(slot->residual.items);
+            free(slot->buckets.slots);
+            if (!list_inline(&slot->residual))
+                free(slot->residual.items);
             free(slot->fields);
             free(slot);
         }
@@ -773,9 +878,8 @@ uint32_t sim_index_candidates(sim_engine *e, size_t layer, const sim_sublayer *s
     for (size_t i = 0; i < slot->num_fields && status == WFP_OK; i++) {
         const idx_field *u = &slot->fields[i];
         const sim_input *v = &inputs[u->field];
-        for (uint32_t prefix = 0; prefix < PREFIX_SLOTS && status == WFP_OK; prefix++) {
-            if (u->prefix_entries[prefix] == 0)
-                continue;
+        for (uint32_t j = 0; j < u->num_used && status == WFP_OK; j++) {
+            uint32_t prefix = u->used[j];
             idx_key k;
             if (!input_key(&info->fields[u->field], u->field, prefix, v, &k))
                 break;

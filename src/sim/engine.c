@@ -15,7 +15,6 @@
 
 #define DEFAULT_TXN_WAIT_MS 15000u /* txnWaitTimeoutInMSec = 0 means 15 s [D: OBJ] */
 
-
 /* ============================================================================================
  * Objects: allocation, references, GUIDs
  * ============================================================================================ */
@@ -183,7 +182,7 @@ static sim_session *registry_find(const void *handle)
 sim_session *sim_session_by_serial(sim_engine *e, uint32_t serial)
 {
     for (sim_session *s = e->sessions; s != NULL; s = s->next_in_engine)
-        if (s->serial == serial && !s->closing)
+        if (s->serial == serial)
             return s;
     return NULL;
 }
@@ -262,7 +261,8 @@ static void engine_unref(sim_engine *e)
 
 void wfp_sim_engine_release(wfp_sim_engine *engine)
 {
-    if (engine != NULL)
+    /* The process-wide engine has no creator to release it. */
+    if (engine != NULL && !engine->is_default)
         engine_unref(engine);
 }
 
@@ -271,8 +271,8 @@ static sim_engine *default_engine;
 wfp_sim_engine *wfp_sim_default_engine(void)
 {
     sim_global_lock();
-    if (default_engine == NULL)
-        engine_new(NULL, &default_engine); /* lives as long as the process */
+    if (default_engine == NULL && engine_new(NULL, &default_engine) == WFP_OK)
+        default_engine->is_default = 1; /* lives as long as the process */
     sim_engine *e = default_engine;
     sim_global_unlock();
     return e;
@@ -383,9 +383,38 @@ static void delete_owned(sim_engine *e, sim_session *s)
         sim_drop_objects(e, owned_by, &serial);
 }
 
+static void finish_close(sim_engine *e, sim_session *s)
+{
+    delete_owned(e, s);
+    for (sim_session **p = &e->sessions; *p != NULL; p = &(*p)->next_in_engine)
+        if (*p == s) {
+            *p = s->next_in_engine;
+            break;
+        }
+    s->cleanup_pending = 0;
+}
+
+static int session_free_if_idle(sim_session *s);
+
+/* Runs the cleanups deferred while a write transaction was open.  The caller's own session
+   still holds a reference to the engine, so dropping theirs cannot destroy it. */
+static void run_pending_closes(sim_engine *e)
+{
+    sim_session *s = e->sessions;
+    while (s != NULL) {
+        sim_session *next = s->next_in_engine;
+        if (s->cleanup_pending) {
+            finish_close(e, s);
+            if (session_free_if_idle(s))
+                e->refs--;
+        }
+        s = next;
+    }
+}
+
 static int session_free_if_idle(sim_session *s)
 {
-    if (!s->closing || s->busy > 0)
+    if (!s->closing || s->busy > 0 || s->cleanup_pending)
         return 0;
     free(s->undo.entries);
     free(s->name);
@@ -412,18 +441,18 @@ static uint32_t WFP_CALL sim_engine_close(wfp_handle handle)
         undo_all(e, &s->undo);
         release_txn_lock(e, s, 0);
     }
-    delete_owned(e, s);
     s->closing = 1;
     while (s->enums != NULL) {
         sim_enum *en = s->enums;
         s->enums = en->next;
         enum_free(e, en);
     }
-    for (sim_session **p = &e->sessions; *p != NULL; p = &(*p)->next_in_engine)
-        if (*p == s) {
-            *p = s->next_in_engine;
-            break;
-        }
+    /* Another session's open write transaction keeps an undo log that must find the engine as
+       it left it, so the objects go when that transaction ends [I]. */
+    if (e->writer != NULL && e->writer != s)
+        s->cleanup_pending = 1;
+    else
+        finish_close(e, s);
     sim_cond_broadcast(e->changed);
     int freed = session_free_if_idle(s);
     sim_mutex_unlock(e->mutex);
@@ -499,6 +528,12 @@ static uint32_t acquire_write(sim_engine *e, sim_session *s)
     e->writer = s;
     if (e->persist.path != NULL) {
         status = sim_persist_begin_write(e, deadline, 1);
+        /* The mutex was released while another process held the file: the handle may have been
+           closed meanwhile, and a closed session must not add objects. */
+        if (status == WFP_OK && s->closing) {
+            sim_persist_end_write(e, 0);
+            status = WFPKIT_E_SESSION_CLOSED;
+        }
         if (status != WFP_OK) {
             e->writer = NULL;
             sim_cond_broadcast(e->changed);
@@ -522,6 +557,7 @@ static void release_txn_lock(sim_engine *e, sim_session *s, int save)
         if (e->persist.path != NULL)
             sim_persist_end_write(e, save);
         e->writer = NULL;
+        run_pending_closes(e);
     } else if (s->txn == SIM_TXN_READ) {
         e->readers--;
     }
@@ -540,8 +576,10 @@ static uint32_t commit_changes(sim_engine *e, sim_session *s)
             undo_all(e, &s->undo);
     }
     undo_clear(e, &s->undo);
-    if (e->writer == s)
+    if (e->writer == s) {
         e->writer = NULL;
+        run_pending_closes(e);
+    }
     s->txn = SIM_TXN_NONE;
     sim_cond_broadcast(e->changed);
     return status;
@@ -1054,7 +1092,7 @@ void wfp_sim_engine_stats(wfp_sim_engine *e, wfp_sim_stats *stats)
     stats->sublayers = e->num_sublayers;
     stats->filters = e->num_filters;
     for (sim_session *s = e->sessions; s != NULL; s = s->next_in_engine)
-        stats->sessions++;
+        stats->sessions += !s->closing;
     stats->heap_bytes = e->object_bytes + sim_map_bytes(&e->providers_by_key) + sim_map_bytes(&e->sublayers_by_key) +
                         sim_map_bytes(&e->filters_by_key) + sim_map_bytes(&e->filters_by_id) +
                         wfp_layer_count * sizeof(sim_layer_state) + sizeof *e + sim_index_bytes(e);

@@ -564,8 +564,11 @@ uint32_t sim_undo_apply(sim_engine *e, sim_undo *u)
         return WFP_OK;
     }
     /* A dynamic object whose session has closed meanwhile stays deleted. */
-    if (u->obj->lifetime == SIM_LIFETIME_DYNAMIC && sim_session_by_serial(e, u->obj->owner) == NULL)
-        return WFP_OK;
+    if (u->obj->lifetime == SIM_LIFETIME_DYNAMIC) {
+        sim_session *owner = sim_session_by_serial(e, u->obj->owner);
+        if (owner == NULL || owner->closing)
+            return WFP_OK;
+    }
     uint32_t status = relink(e, u->obj);
     if (status == WFP_OK)
         sim_object_ref(u->obj); /* the index holds it again */
@@ -1126,9 +1129,9 @@ static uint32_t delete_checked(sim_session *session, sim_object *o)
 
 uint32_t sim_provider_delete(sim_session *session, const wfp_guid *key)
 {
-    sim_provider *p = key != NULL ? sim_provider_find(session->engine, key) : NULL;
     if (key == NULL)
         return WFP_E_NULL_POINTER;
+    sim_provider *p = sim_provider_find(session->engine, key);
     return p == NULL ? WFP_E_PROVIDER_NOT_FOUND : delete_checked(session, &p->obj);
 }
 

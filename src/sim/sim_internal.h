@@ -203,6 +203,7 @@ struct sim_session {
     int dynamic;
     int txn;              /* SIM_TXN_* of its explicit transaction */
     int closing;
+    int cleanup_pending;  /* closed while another session's write transaction was open */
     uint32_t busy;        /* calls in progress on this handle */
     size_t owned;         /* dynamic objects it owns */
     sim_undo_log undo;

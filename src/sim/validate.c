@@ -12,7 +12,13 @@
 #define SE_SELF_RELATIVE 0x8000u
 #define SID_MAX_SUB_AUTHORITIES 15u
 
-static int is_pointer_type(uint32_t type) { return !sim_type_is_inline(type) || type == WFP_UINT64 || type == WFP_INT64 || type == WFP_DOUBLE || type == WFP_V4_ADDR_MASK; }
+/* Types whose FWP_CONDITION_VALUE0 member is a pointer (UINT64, INT64, DOUBLE and V4_ADDR_MASK
+   are stored inline by the engine but passed by pointer). */
+static int is_pointer_type(uint32_t type)
+{
+    return !sim_type_is_inline(type) || type == WFP_UINT64 || type == WFP_INT64 || type == WFP_DOUBLE ||
+           type == WFP_V4_ADDR_MASK;
+}
 
 static int blob_ok(const wfp_byte_blob *b) { return b != NULL && (b->size == 0 || b->data != NULL); }
 

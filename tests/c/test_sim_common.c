@@ -55,8 +55,8 @@ wfp_guid test_guid(uint32_t n)
 
 const wfp_wchar *test_w(const char *ascii)
 {
-    static wfp_wchar ring[16][256];
-    static unsigned next;
+    static _Thread_local wfp_wchar ring[16][256];
+    static _Thread_local unsigned next;
     wfp_wchar *out = ring[next++ % 16];
     size_t i = 0;
     for (; ascii[i] != '\0' && i < 255; i++)

@@ -298,6 +298,43 @@ static void abort_after_owner_closed(void)
     wfp_sim_engine_release(e);
 }
 
+/* A dynamic session closing while another session's write transaction is open: its objects go
+   when that transaction ends, and the transaction's abort still restores its own view exactly
+   (here: a deleted static filter whose list neighbours are the closing session's filters). */
+static void close_during_foreign_txn(void)
+{
+    wfp_sim_engine *e = new_engine();
+    wfp_handle w = test_open(e, 0, 0), x = test_open(e, 1, 0);
+    uint64_t x1, mid, x2;
+    CHECK_OK(add_port_filter(x, &L_V4, NULL, 1, 0, &x1));
+    CHECK_OK(add_port_filter(w, &L_V4, NULL, 2, 0, &mid));
+    CHECK_OK(add_port_filter(x, &L_V4, NULL, 3, 0, &x2));
+    CHECK_OK(B->transaction_begin(w, 0));
+    CHECK_OK(B->filter_delete_by_id(w, mid));
+    CHECK_OK(B->engine_close(x));
+    wfp_sim_stats stats;
+    wfp_sim_engine_stats(e, &stats);
+    CHECK(stats.sessions == 1 && stats.filters == 2); /* x's filters wait for w */
+    CHECK_OK(B->transaction_abort(w));
+    wfp_sim_engine_stats(e, &stats);
+    CHECK(stats.filters == 1);
+    uint64_t ids[4];
+    CHECK(test_enum_filter_ids(w, NULL, 10, ids, 4) == 1 && ids[0] == mid);
+    uint64_t later;
+    CHECK_OK(add_port_filter(w, &L_V4, NULL, 4, 0, &later));
+    CHECK(test_enum_filter_ids(w, NULL, 10, ids, 4) == 2 && ids[0] == mid && ids[1] == later);
+    /* And with a commit. */
+    x = test_open(e, 1, 0);
+    CHECK_OK(add_port_filter(x, &L_V4, NULL, 5, 0, &x1));
+    CHECK_OK(B->transaction_begin(w, 0));
+    CHECK_OK(B->engine_close(x));
+    CHECK_OK(B->transaction_commit(w));
+    wfp_sim_engine_stats(e, &stats);
+    CHECK(stats.filters == 2 && stats.sessions == 1);
+    B->engine_close(w);
+    wfp_sim_engine_release(e);
+}
+
 typedef struct waiter {
     wfp_sim_engine *engine;
     uint32_t timeout;
@@ -327,10 +364,9 @@ static void *waiter_main(void *arg)
     return NULL;
 }
 
-static waiter run_waiter(wfp_sim_engine *e, uint32_t timeout, int op, pthread_t *thread)
+static waiter make_waiter(wfp_sim_engine *e, uint32_t timeout, int op)
 {
     waiter w = {e, timeout, op, 0xFFFFFFFFu, 0};
-    (void)thread;
     return w;
 }
 
@@ -341,7 +377,7 @@ static void lock_timeout(void)
     CHECK_OK(B->transaction_begin(a, 0));
     for (int op = 0; op < 3; op++) {
         pthread_t t;
-        waiter w = run_waiter(e, 150, op, &t);
+        waiter w = make_waiter(e, 150, op);
         pthread_create(&t, NULL, waiter_main, &w);
         pthread_join(t, NULL);
         CHECK_CODE(w.status, WFP_E_TIMEOUT);
@@ -349,7 +385,7 @@ static void lock_timeout(void)
     }
     /* A waiter with a long timeout gets through once the holder commits. */
     pthread_t t;
-    waiter w = run_waiter(e, WFP_INFINITE, 0, &t);
+    waiter w = make_waiter(e, WFP_INFINITE, 0);
     pthread_create(&t, NULL, waiter_main, &w);
     sleep_ms(120);
     wfp_sim_stats stats;
@@ -374,13 +410,13 @@ static void read_only_shared(void)
     CHECK_OK(B->transaction_begin(b, WFP_TXN_READ_ONLY)); /* shared */
     CHECK(now_ms() - start < 90);
     pthread_t t;
-    waiter w = run_waiter(e, 100, 0, &t); /* a writer waits for both readers */
+    waiter w = make_waiter(e, 100, 0); /* a writer waits for both readers */
     pthread_create(&t, NULL, waiter_main, &w);
     pthread_join(t, NULL);
     CHECK_CODE(w.status, WFP_E_TIMEOUT);
     CHECK_OK(B->transaction_commit(a));
     CHECK_OK(B->transaction_abort(b));
-    w = run_waiter(e, 100, 0, &t);
+    w = make_waiter(e, 100, 0);
     pthread_create(&t, NULL, waiter_main, &w);
     pthread_join(t, NULL);
     CHECK_OK(w.status);
@@ -477,6 +513,7 @@ int main(void)
         {"commit_and_own_view", commit_and_own_view},
         {"dynamic_sessions", dynamic_sessions},
         {"abort_after_owner_closed", abort_after_owner_closed},
+        {"close_during_foreign_txn", close_during_foreign_txn},
         {"lock_timeout", lock_timeout},
         {"read_only_shared", read_only_shared},
         {"concurrent_sessions", concurrent_sessions},

@@ -26,7 +26,7 @@ EXPECTED = {
     },
     "txn": {
         "misuse", "abort_restores_exact_state", "commit_and_own_view", "dynamic_sessions",
-        "abort_after_owner_closed", "lock_timeout", "read_only_shared", "concurrent_sessions",
+        "abort_after_owner_closed", "close_during_foreign_txn", "lock_timeout", "read_only_shared", "concurrent_sessions",
         "engines_are_independent",
     },
     "enum": {

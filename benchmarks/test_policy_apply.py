@@ -1,0 +1,137 @@
+"""Policy files at scale: parse, plan and apply of an N-rule policy on the embedded engine.
+
+One round = a fresh engine, then (timed by pytest-benchmark) the whole first apply from the
+file: ``wfp.policy.load`` (parse), ``Policy.plan`` (the preview ``wfp apply`` shows) and
+``Policy.apply`` (one transaction).  Measured in the same run and recorded in extra_info:
+
+* parse_s / plan_s / apply_s: the split of the first apply (best round);
+* bare_add_rules_s: ``Session.add_rules`` of the same Rule objects into a fresh engine that
+  already holds the provider and sublayer, and ratio_plan_apply_to_bare =
+  (plan + apply) / bare add_rules (target: at most 3);
+* reapply_s: plan + apply of the unchanged file on the engine that holds it, and
+  reapply_speedup = first (plan + apply) / re-apply (target: at least 10);
+* toml_parse_s: the same policy written as TOML, parsed (tomllib is pure Python).
+
+The policy is benchmarks/_rules.py's rule set as policy rules: one rule per filter at
+ALE_AUTH_CONNECT_V4 with a remote address, a remote port and a protocol.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import _rules
+import wfp
+from conftest import rounds_for
+from wfp import policy as policies
+
+
+def policy_document(n: int) -> dict:
+    return {
+        "format": 1,
+        "provider": {"name": "policy benchmark"},
+        "sublayer": [{"name": "bench", "weight": 0x100}],
+        "rule": [{"name": spec.name, "layer": "ALE_AUTH_CONNECT_V4", "sublayer": "bench",
+                  "action": "permit" if spec.permit else "block",
+                  "conditions": {"ip_remote_address": str(spec.remote_address),
+                                 "ip_remote_port": spec.remote_port,
+                                 "ip_protocol": spec.protocol}}
+                 for spec in _rules.rule_specs(n)],
+    }
+
+
+@pytest.fixture
+def policy_files(tmp_path, n_rules):
+    document = policy_document(n_rules)
+    json_path = tmp_path / "policy.json"
+    json_path.write_text(json.dumps(document))
+    toml_path = tmp_path / "policy.toml"
+    toml_path.write_text(policies.render_toml(document))
+    return json_path, toml_path
+
+
+def fresh_session() -> wfp.Session:
+    return wfp.Session(name="policy bench", dynamic=False, backend=wfp.SimEngine())
+
+
+def test_policy_apply(benchmark, policy_files, n_rules):
+    json_path, toml_path = policy_files
+    rounds = []
+    current = {}
+
+    def setup():
+        if "session" in current:
+            current["session"].close()
+        current["session"] = fresh_session()
+        return (current["session"],), {}
+
+    def first_apply(session):
+        started = time.perf_counter()
+        policy = policies.load(json_path)
+        parsed = time.perf_counter()
+        preview = policy.plan(session)
+        planned = time.perf_counter()
+        applied = policy.apply(session)
+        done = time.perf_counter()
+        rounds.append((parsed - started, planned - parsed, done - planned))
+        current["policy"], current["preview"], current["applied"] = policy, preview, applied
+        return applied
+
+    benchmark.group = f"policy apply n={n_rules}"
+    applied = benchmark.pedantic(first_apply, setup=setup, rounds=rounds_for(n_rules),
+                                 iterations=1)
+    assert len(applied.adds) == n_rules + 2  # the rules, the provider and the sublayer
+    assert current["preview"].changes == applied.changes
+    session, policy = current["session"], current["policy"]
+
+    # Re-apply of the unchanged file on the engine that holds it.
+    reapply = []
+    for _ in range(max(1, min(3, rounds_for(n_rules)))):
+        started = time.perf_counter()
+        again = policies.load(json_path)
+        parsed = time.perf_counter()
+        preview = again.plan(session)
+        result = again.apply(session)
+        done = time.perf_counter()
+        assert not preview.has_changes and not result.has_changes
+        assert result.unchanged == n_rules + 2
+        reapply.append((parsed - started, done - parsed))
+    session.close()
+
+    # The same Rule objects through a bare bulk add.
+    bare = []
+    for _ in range(max(1, min(3, rounds_for(n_rules)))):
+        with fresh_session() as target:
+            target.add_provider(policy.provider)
+            target.add_sublayer(policy.sublayers[0])
+            started = time.perf_counter()
+            ids = target.add_rules(policy.rules)
+            bare.append(time.perf_counter() - started)
+            assert len(ids) == n_rules
+
+    started = time.perf_counter()
+    from_toml = policies.load(toml_path)
+    toml_parse = time.perf_counter() - started
+    assert from_toml.rules == policy.rules
+
+    parse_s = min(r[0] for r in rounds)
+    plan_s = min(r[1] for r in rounds)
+    apply_s = min(r[2] for r in rounds)
+    reapply_s = min(r[1] for r in reapply)
+    bare_s = min(bare)
+    info = benchmark.extra_info
+    info["parse_s"] = round(parse_s, 4)
+    info["plan_s"] = round(plan_s, 4)
+    info["apply_s"] = round(apply_s, 4)
+    info["bare_add_rules_s"] = round(bare_s, 4)
+    info["ratio_plan_apply_to_bare"] = round((plan_s + apply_s) / bare_s, 2)
+    info["reapply_parse_s"] = round(min(r[0] for r in reapply), 4)
+    info["reapply_s"] = round(reapply_s, 4)
+    info["reapply_speedup"] = round((plan_s + apply_s) / reapply_s, 1)
+    info["toml_parse_s"] = round(toml_parse, 4)
+    print(f"\npolicy n={n_rules}: parse {parse_s:.3f}s (TOML {toml_parse:.3f}s), "
+          f"plan {plan_s:.3f}s, apply {apply_s:.3f}s; bare add_rules {bare_s:.3f}s, "
+          f"(plan+apply)/bare = {info['ratio_plan_apply_to_bare']}; re-apply (plan+apply) "
+          f"{reapply_s:.3f}s = first/{info['reapply_speedup']}")
