@@ -4,11 +4,14 @@ The rule set is the benchmarks' own (_rules.py: remote address + port + protocol
 each lookup takes a random rule's values, so every decision is made by a rule.  Per size it
 prints the time per decision of ``Session.classify`` (with its trace, as a user calls it, and
 without), of ``Session.classify_many`` per row, and of the engine alone (pre-encoded values
-through the binding, no Decision objects), each with its ratio to the 100-filter policy.  The issue's target is a ratio under 3 at 100,000 filters; this file
-prints the numbers and asserts only that the decisions are right.
+through the binding, no Decision objects), each with its ratio to the 100-filter policy.  The
+issue's target is a ratio under 3 at 100,000 filters; this file prints the numbers and asserts
+only that the decisions are right.
 
-    pytest benchmarks/test_classify_curve.py -s        # or: python benchmarks/test_classify_curve.py
+    pytest benchmarks/test_classify_curve.py -s
+    python benchmarks/test_classify_curve.py
 """
+
 from __future__ import annotations
 
 import random
@@ -35,14 +38,27 @@ class Policy:
         specs = _rules.rule_specs(n)
         self.session = session = wfp.Session(name="classify curve", backend=wfp.SimEngine())
         session.add_provider(wfp.Provider(key=_rules.BENCH_PROVIDER, name="bench"))
-        session.add_sublayer(wfp.Sublayer(key=_rules.BENCH_SUBLAYER, name="bench", weight=0x100,
-                                          provider=_rules.BENCH_PROVIDER))
+        session.add_sublayer(
+            wfp.Sublayer(
+                key=_rules.BENCH_SUBLAYER,
+                name="bench",
+                weight=0x100,
+                provider=_rules.BENCH_PROVIDER,
+            )
+        )
         session.add_rules(_rules.api_rules(specs))
         picker = random.Random(n)
         chosen = [specs[picker.randrange(n)] for _ in range(LOOKUPS)]
-        self.rows = [{wfp.Field.IP_REMOTE_ADDRESS: s.remote_address, wfp.Field.IP_REMOTE_PORT: s.remote_port,
-                      wfp.Field.IP_PROTOCOL: s.protocol} for s in chosen]
+        self.rows = [
+            {
+                wfp.Field.IP_REMOTE_ADDRESS: s.remote_address,
+                wfp.Field.IP_REMOTE_PORT: s.remote_port,
+                wfp.Field.IP_PROTOCOL: s.protocol,
+            }
+            for s in chosen
+        ]
         from wfp import _core, classify
+
         self._core = _core
         self.encoded = [classify.encode_values(layer, row) for row in self.rows]
         decisions = [session.classify(layer, row) for row in self.rows]
@@ -85,10 +101,12 @@ def curve() -> list[tuple[int, dict]]:
 
 def report(points: list[tuple[int, dict]]) -> str:
     base = points[0][1]
-    lines = ["classify cost vs filters (ALE_AUTH_CONNECT_V4, one sublayer, equality conditions), "
-             "us per decision and ratio to 100 filters",
-             f"{'filters':>8} | {'classify':>9} {'x':>5} | {'no trace':>9} {'x':>5} | "
-             f"{'many/row':>9} {'x':>5} | {'engine':>9} {'x':>5}"]
+    lines = [
+        "classify cost vs filters (ALE_AUTH_CONNECT_V4, one sublayer, equality conditions), "
+        "us per decision and ratio to 100 filters",
+        f"{'filters':>8} | {'classify':>9} {'x':>5} | {'no trace':>9} {'x':>5} | "
+        f"{'many/row':>9} {'x':>5} | {'engine':>9} {'x':>5}",
+    ]
     for n, r in points:
         cells = [f"{r[k]:>9.2f} {r[k] / base[k]:>5.2f}" for k in KINDS]
         lines.append(f"{n:>8} | " + " | ".join(cells))

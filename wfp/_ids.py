@@ -2043,6 +2043,6 @@ ERRORS: dict[int, tuple[str, str]] = {  # code -> (SDK or library name, message)
     0xE0320002: ('WFPKIT_E_STATE_VERSION', 'The engine state file has an unknown format or version.'),
     0xE0320003: ('WFPKIT_E_STATE_IO', 'The engine state file could not be read or written.'),
     0xE0320004: ('WFPKIT_E_STATE_LOCKED', 'Another process holds the engine state file lock.'),
-    0xE0320005: ('WFPKIT_E_UNSUPPORTED', 'The function is not available on this version of Windows.'),
+    0xE0320005: ('WFPKIT_E_UNSUPPORTED', 'The function is not available with this backend or on this version of Windows.'),
     0xE0320006: ('WFPKIT_E_SESSION_CLOSED', 'The session is closed.'),
 }

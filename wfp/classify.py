@@ -23,8 +23,9 @@ only an EQUAL-to-empty condition matches it.
 A callout model is attached per callout key (:meth:`wfp.Session.register_callout`, or the
 ``callouts=`` argument of one call): a fixed answer (:class:`CalloutAction`, ``wfp.Action.PERMIT``
 / ``BLOCK``, or a :class:`CalloutVerdict`) or a callable taking a :class:`CalloutCall` and
-returning one of those.  A model must not change the engine's rules during the classify that
-calls it (the classify would start over, asking it again).
+returning one of those.  A model runs without the engine's lock: it may read the engine; if it
+changes rules (which only its own session's transaction can do meanwhile; other writers wait),
+the classify starts over and asks again.
 """
 
 from __future__ import annotations
@@ -37,23 +38,57 @@ import weakref
 from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime, timedelta, timezone
 from typing import (
-    TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union,
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
 )
 
 from wfp import _core
 from wfp import security
 from wfp.errors import FilterNotFound, ValidationError, WFPError, error_from_code
-from wfp.fields import DataType, Field, FieldType, Layer, _STAND_INS, _encode_scalar, coerce_field, coerce_layer
+from wfp.fields import (
+    DataType,
+    Field,
+    FieldType,
+    Layer,
+    _STAND_INS,
+    _encode_scalar,
+    coerce_field,
+    coerce_layer,
+)
 from wfp.rules import Action, Rule
 
 if TYPE_CHECKING:
     from wfp.session import Session
 
 __all__ = [
-    "Decision", "SublayerTrace", "Step", "Outcome", "Effect", "Token", "CalloutAction",
-    "CalloutVerdict", "CalloutCall", "CalloutModel", "ConnectionDecision", "NetEvent",
-    "classify", "classify_many", "classify_connection", "events", "register_callout",
-    "unregister_callout", "encode_values",
+    "Decision",
+    "SublayerTrace",
+    "Step",
+    "Outcome",
+    "Effect",
+    "Token",
+    "CalloutAction",
+    "CalloutVerdict",
+    "CalloutCall",
+    "CalloutModel",
+    "ConnectionDecision",
+    "NetEvent",
+    "classify",
+    "classify_many",
+    "classify_connection",
+    "events",
+    "register_callout",
+    "unregister_callout",
+    "encode_values",
 ]
 
 FWP_E_CONDITION_NOT_FOUND = 0x80320002
@@ -69,24 +104,25 @@ _NULL_UUID = uuid.UUID(int=0)
 # Results
 # --------------------------------------------------------------------------------------------
 
+
 class Outcome(enum.IntEnum):
     """What one matching rule did in its sublayer."""
 
-    PERMIT = 1          #: ended its sublayer with Permit
-    BLOCK = 2           #: ended its sublayer with Block
-    CONTINUE = 3        #: a callout answered Continue
-    SKIPPED = 4         #: an inspection callout without a model
-    IGNORED = 5         #: a callout answered Permit without the right to write an action
-    NOT_EVALUATED = 6   #: matched, but a heavier rule of its sublayer had already decided
+    PERMIT = 1  #: ended its sublayer with Permit
+    BLOCK = 2  #: ended its sublayer with Block
+    CONTINUE = 3  #: a callout answered Continue
+    SKIPPED = 4  #: an inspection callout without a model
+    IGNORED = 5  #: a callout answered Permit without the right to write an action
+    NOT_EVALUATED = 6  #: matched, but a heavier rule of its sublayer had already decided
 
 
 class Effect(enum.IntEnum):
     """What a sublayer's result did to the decision."""
 
-    ABSTAINED = 0   #: nothing in it decided
-    DECIDED = 1     #: its result became the decision (a lower sublayer may still replace a soft one)
-    OVERRULED = 2   #: a heavier sublayer's hard decision stood
-    VETOED = 3      #: a callout blocked a hard permit
+    ABSTAINED = 0  #: nothing in it decided
+    DECIDED = 1  #: its result became the decision (a lower sublayer may still replace a soft one)
+    OVERRULED = 2  #: a heavier sublayer's hard decision stood
+    VETOED = 3  #: a callout blocked a hard permit
 
 
 _STEP_CALLOUT, _STEP_UNREGISTERED, _STEP_HARD, _STEP_TIE = 0x1, 0x2, 0x4, 0x8
@@ -135,8 +171,8 @@ class Step:
     outcome: Outcome
     callout: bool = False
     unregistered: bool = False  #: a callout without a model (treated as §1.3 says)
-    hard: bool = False          #: its Permit/Block clears the write right
-    tie: bool = False           #: same weight as the rule before it; this engine orders them by id
+    hard: bool = False  #: its Permit/Block clears the write right
+    tie: bool = False  #: same weight as the rule before it; this engine orders them by id
     _names: Optional[_Names] = dataclass_field(default=None, compare=False, repr=False)
 
     @property
@@ -151,10 +187,10 @@ class SublayerTrace:
 
     sublayer: uuid.UUID
     weight: int
-    action: Optional[Action]   #: PERMIT, BLOCK, or None when nothing in it decided
+    action: Optional[Action]  #: PERMIT, BLOCK, or None when nothing in it decided
     hard: bool
     effect: Effect
-    rule_id: Optional[int]      #: the rule that ended the sublayer
+    rule_id: Optional[int]  #: the rule that ended the sublayer
     steps: Tuple[Step, ...]
 
     @property
@@ -177,12 +213,24 @@ class Decision:
     ``action`` is :attr:`wfp.Action.PERMIT` or :attr:`wfp.Action.BLOCK`; ``rule`` the deciding
     rule (None when nothing decided: permitted by default); ``sublayer`` the key of its sublayer;
     ``hard`` whether the decision was final for lower sublayers; ``vetoed`` whether a callout
-    blocked a hard permit; ``trace`` the sublayers in arbitration order with the rules that
-    matched in each.  ``str(decision)`` explains it.
+    blocked a hard permit; ``trace`` the sublayers that have rules at the layer, in arbitration
+    order, with the rules that matched in each.  ``str(decision)`` explains it.
     """
 
-    __slots__ = ("layer", "action", "decided", "rule_id", "rule_key", "sublayer", "hard",
-                 "vetoed", "trace_truncated", "_names", "_trace_wire", "_trace")
+    __slots__ = (
+        "layer",
+        "action",
+        "decided",
+        "rule_id",
+        "rule_key",
+        "sublayer",
+        "hard",
+        "vetoed",
+        "trace_truncated",
+        "_names",
+        "_trace_wire",
+        "_trace",
+    )
 
     def __init__(self, layer: Layer, wire: tuple, names: _Names) -> None:
         (action, decided, rule_id, rule_key, sublayer, hard, vetoed, truncated, sublayers) = wire
@@ -207,15 +255,29 @@ class Decision:
             names = self._names
             self._trace = tuple(
                 SublayerTrace(
-                    sublayer=key, weight=weight, action=_ACTIONS.get(s_action), hard=s_hard,
-                    effect=_EFFECTS[effect], rule_id=s_rule or None,
-                    steps=tuple(Step(rule_key=f_key, rule_id=f_id, effective_weight=weight_value,
-                                     outcome=_OUTCOMES[outcome], callout=bool(flags & _STEP_CALLOUT),
-                                     unregistered=bool(flags & _STEP_UNREGISTERED),
-                                     hard=bool(flags & _STEP_HARD), tie=bool(flags & _STEP_TIE),
-                                     _names=names)
-                                for f_key, f_id, weight_value, outcome, flags in steps))
-                for key, weight, s_action, s_hard, effect, s_rule, steps in self._trace_wire)
+                    sublayer=key,
+                    weight=weight,
+                    action=_ACTIONS.get(s_action),
+                    hard=s_hard,
+                    effect=_EFFECTS[effect],
+                    rule_id=s_rule or None,
+                    steps=tuple(
+                        Step(
+                            rule_key=f_key,
+                            rule_id=f_id,
+                            effective_weight=weight_value,
+                            outcome=_OUTCOMES[outcome],
+                            callout=bool(flags & _STEP_CALLOUT),
+                            unregistered=bool(flags & _STEP_UNREGISTERED),
+                            hard=bool(flags & _STEP_HARD),
+                            tie=bool(flags & _STEP_TIE),
+                            _names=names,
+                        )
+                        for f_key, f_id, weight_value, outcome, flags in steps
+                    ),
+                )
+                for key, weight, s_action, s_hard, effect, s_rule, steps in self._trace_wire
+            )
         return self._trace
 
     @property
@@ -230,8 +292,17 @@ class Decision:
         return self._names.rule(self.rule_key) if self.rule_key is not None else None
 
     def _key(self) -> tuple:
-        return (self.layer, self.action, self.decided, self.rule_id, self.rule_key, self.sublayer,
-                self.hard, self.vetoed, self._trace_wire)
+        return (
+            self.layer,
+            self.action,
+            self.decided,
+            self.rule_id,
+            self.rule_key,
+            self.sublayer,
+            self.hard,
+            self.vetoed,
+            self._trace_wire,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
@@ -242,8 +313,10 @@ class Decision:
         return hash(self._key()[:8])
 
     def __repr__(self) -> str:
-        return (f"<Decision {self.action.name} layer={self.layer.name} rule_id={self.rule_id} "
-                f"hard={self.hard} vetoed={self.vetoed}>")
+        return (
+            f"<Decision {self.action.name} layer={self.layer.name} rule_id={self.rule_id} "
+            f"hard={self.hard} vetoed={self.vetoed}>"
+        )
 
     def _rule_label(self, key: Optional[uuid.UUID], rule_id: Optional[int]) -> str:
         rule = self._names.rule(key) if key is not None else None
@@ -259,24 +332,41 @@ class Decision:
             head = f"PERMIT at {self.layer.name}: no rule decided (traffic is permitted by default)"
         else:
             strength = "hard" if self.hard else "soft"
-            head = (f"{self.action.name} at {self.layer.name} by "
-                    f"{self._rule_label(self.rule_key, self.rule_id)} in "
-                    f"{self._sublayer_label(self.sublayer)} ({strength}"
-                    f"{', vetoed by a callout' if self.vetoed else ''})")
+            head = (
+                f"{self.action.name} at {self.layer.name} by "
+                f"{self._rule_label(self.rule_key, self.rule_id)} in "
+                f"{self._sublayer_label(self.sublayer)} ({strength}"
+                f"{', vetoed by a callout' if self.vetoed else ''})"
+            )
         lines = [head]
-        effects = {Effect.ABSTAINED: "nothing decided", Effect.DECIDED: "decided",
-                   Effect.OVERRULED: "overruled by a heavier hard decision",
-                   Effect.VETOED: "vetoed the hard permit"}
+        effects = {
+            Effect.ABSTAINED: "nothing decided",
+            Effect.DECIDED: "decided",
+            Effect.OVERRULED: "overruled by a heavier hard decision",
+            Effect.VETOED: "vetoed the hard permit",
+        }
         for s in self.trace:
             result = s.action.name if s.action is not None else "-"
-            lines.append(f"  {self._sublayer_label(s.sublayer)} (weight 0x{s.weight:04x}): "
-                         f"{result}, {effects[s.effect]}")
+            lines.append(
+                f"  {self._sublayer_label(s.sublayer)} (weight 0x{s.weight:04x}): "
+                f"{result}, {effects[s.effect]}"
+            )
             for step in s.steps:
-                marks = [m for m, on in (("callout", step.callout), ("no model", step.unregistered),
-                                         ("hard", step.hard), ("tie on weight", step.tie)) if on]
+                marks = [
+                    m
+                    for m, on in (
+                        ("callout", step.callout),
+                        ("no model", step.unregistered),
+                        ("hard", step.hard),
+                        ("tie on weight", step.tie),
+                    )
+                    if on
+                ]
                 extra = f" [{', '.join(marks)}]" if marks else ""
-                lines.append(f"    {step.outcome.name:<13} {self._rule_label(step.rule_key, step.rule_id)}"
-                             f" weight 0x{step.effective_weight:016x}{extra}")
+                lines.append(
+                    f"    {step.outcome.name:<13} {self._rule_label(step.rule_key, step.rule_id)}"
+                    f" weight 0x{step.effective_weight:016x}{extra}"
+                )
         if self.trace_truncated:
             lines.append("  (trace truncated)")
         return "\n".join(lines)
@@ -285,6 +375,7 @@ class Decision:
 # --------------------------------------------------------------------------------------------
 # Inputs
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Token:
@@ -305,7 +396,9 @@ class Token:
 
     def _wire(self) -> tuple:
         sids = tuple((security.sid_to_bytes(s), SE_GROUP_ENABLED) for s in self.sids)
-        sids += tuple((security.sid_to_bytes(s), SE_GROUP_USE_FOR_DENY_ONLY) for s in self.deny_only)
+        sids += tuple(
+            (security.sid_to_bytes(s), SE_GROUP_USE_FOR_DENY_ONLY) for s in self.deny_only
+        )
         restricted = tuple((security.sid_to_bytes(s), SE_GROUP_ENABLED) for s in self.restricted)
         return (int(DataType.TOKEN_INFORMATION), (sids, restricted))
 
@@ -330,12 +423,24 @@ class _Where:
         return ValidationError(code, field=self.label, value=value, reason=reason)
 
 
-_PROTOCOLS = {"icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51,
-              "icmpv6": 58, "sctp": 132}
+_PROTOCOLS = {
+    "icmp": 1,
+    "igmp": 2,
+    "tcp": 6,
+    "udp": 17,
+    "gre": 47,
+    "esp": 50,
+    "ah": 51,
+    "icmpv6": 58,
+    "sctp": 132,
+}
 _DIRECTIONS = {"outbound": 0, "out": 0, "inbound": 1, "in": 1}
 # User fields: a token at run time (some layers list the condition type, a security descriptor).
-_TOKEN_TYPES = (DataType.TOKEN_INFORMATION, DataType.TOKEN_ACCESS_INFORMATION,
-                DataType.SECURITY_DESCRIPTOR)
+_TOKEN_TYPES = (
+    DataType.TOKEN_INFORMATION,
+    DataType.TOKEN_ACCESS_INFORMATION,
+    DataType.SECURITY_DESCRIPTOR,
+)
 
 
 def _encode_token(where: _Where, value: Any) -> tuple:
@@ -349,17 +454,28 @@ def _encode_token(where: _Where, value: Any) -> tuple:
     try:
         return Token(sids=tuple(value))._wire()
     except (TypeError, ValidationError) as exc:
-        raise where.fail(FWP_E_TYPE_MISMATCH, value,
-                         "a user field takes the user's SIDs: a SID string, a list of them, or "
-                         f"a wfp.classify.Token ({exc})") from None
+        raise where.fail(
+            FWP_E_TYPE_MISMATCH,
+            value,
+            "a user field takes the user's SIDs: a SID string, a list of them, or "
+            f"a wfp.classify.Token ({exc})",
+        ) from None
 
 
 # (layer name, field name) -> (position in the engine's field table, data type, field type);
 # names, because hashing enum members runs Python code and this is on every classify's path.
 _FIELD_AT: Dict[Tuple[str, str], Optional[Tuple[int, int, int]]] = {}
-_UNSIGNED_LIMIT = {int(DataType.UINT8): 1 << 8, int(DataType.UINT16): 1 << 16,
-                   int(DataType.UINT32): 1 << 32, int(DataType.UINT64): 1 << 64}
-_UINT32, _BYTE_ARRAY16, _IP_ADDRESS = int(DataType.UINT32), int(DataType.BYTE_ARRAY16), int(FieldType.IP_ADDRESS)
+_UNSIGNED_LIMIT = {
+    int(DataType.UINT8): 1 << 8,
+    int(DataType.UINT16): 1 << 16,
+    int(DataType.UINT32): 1 << 32,
+    int(DataType.UINT64): 1 << 64,
+}
+_UINT32, _BYTE_ARRAY16, _IP_ADDRESS = (
+    int(DataType.UINT32),
+    int(DataType.BYTE_ARRAY16),
+    int(FieldType.IP_ADDRESS),
+)
 _EMPTY_WIRE = (int(DataType.EMPTY), None)
 
 
@@ -384,8 +500,12 @@ def _field_at(layer: Layer, field: Field) -> Optional[Tuple[int, int, int]]:
 def _encode_one(layer: Layer, field: Field, value: Any) -> Tuple[int, tuple]:
     info = _field_at(layer, field)
     if info is None:
-        raise ValidationError(FWP_E_CONDITION_NOT_FOUND, field=f"values[{field._name_}]", value=value,
-                              reason=f"{field._name_} is not a field of layer {layer._name_}")
+        raise ValidationError(
+            FWP_E_CONDITION_NOT_FOUND,
+            field=f"values[{field._name_}]",
+            value=value,
+            reason=f"{field._name_} is not a field of layer {layer._name_}",
+        )
     index, dt, ft = info
     # The common cases first, without the general encoder.
     kind = type(value)
@@ -407,7 +527,9 @@ def _encode_one(layer: Layer, field: Field, value: Any) -> Tuple[int, tuple]:
     elif isinstance(value, str) and field is Field.DIRECTION and value.lower() in _DIRECTIONS:
         value = _DIRECTIONS[value.lower()]
     if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
-        raise where.fail(FWP_E_TYPE_MISMATCH, value, "a classify value is one address, not a network")
+        raise where.fail(
+            FWP_E_TYPE_MISMATCH, value, "a classify value is one address, not a network"
+        )
     wire = _encode_scalar(where, field._name_, DataType(dt), FieldType(ft), value, False)
     return (index, (int(wire[0]), wire[1]))
 
@@ -427,16 +549,24 @@ def encode_values(layer: Any, values: Mapping[Any, Any]) -> List[Tuple[int, tupl
     """
     layer = coerce_layer(layer)
     if type(values) is not dict and not isinstance(values, abc.Mapping):
-        raise ValidationError(FWP_E_INVALID_PARAMETER, field="values", value=values,
-                              reason="expected a mapping of fields to values")
+        raise ValidationError(
+            FWP_E_INVALID_PARAMETER,
+            field="values",
+            value=values,
+            reason="expected a mapping of fields to values",
+        )
     out = []
     seen = set()
     for raw_field, value in values.items():
         field = _field_of(raw_field)
         name = field._name_
         if name in seen:
-            raise ValidationError(FWP_E_INVALID_PARAMETER, field=f"values[{name}]", value=value,
-                                  reason="the field is given twice (an alias names the same field)")
+            raise ValidationError(
+                FWP_E_INVALID_PARAMETER,
+                field=f"values[{name}]",
+                value=value,
+                reason="the field is given twice (an alias names the same field)",
+            )
         seen.add(name)
         out.append(_encode_one(layer, field, value))
     return out
@@ -449,6 +579,7 @@ def _normalized_values(layer: Layer, values: Mapping[Any, Any]) -> Dict[Field, A
 # --------------------------------------------------------------------------------------------
 # Callout models
 # --------------------------------------------------------------------------------------------
+
 
 class CalloutAction(enum.IntEnum):
     """What a callout model answers."""
@@ -470,8 +601,12 @@ class CalloutVerdict:
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", _callout_action(self.action))
         if self.hard is not None and not isinstance(self.hard, bool):
-            raise ValidationError(FWP_E_INVALID_PARAMETER, field="hard", value=self.hard,
-                                  reason="expected None, True or False")
+            raise ValidationError(
+                FWP_E_INVALID_PARAMETER,
+                field="hard",
+                value=self.hard,
+                reason="expected None, True or False",
+            )
 
 
 @dataclass(frozen=True)
@@ -481,9 +616,11 @@ class CalloutCall:
     callout: uuid.UUID
     rule_id: int
     layer: Layer
-    action: Action          #: the rule's callout action (TERMINATING, INSPECTION or UNKNOWN)
-    hard: bool              #: the rule has ``hard=True`` (CLEAR_ACTION_RIGHT)
-    may_write: bool         #: False when a heavier sublayer's hard decision stands (only a Block, a veto, counts)
+    action: Action  #: the rule's callout action (TERMINATING, INSPECTION or UNKNOWN)
+    hard: bool  #: the rule has ``hard=True`` (CLEAR_ACTION_RIGHT)
+    may_write: (
+        bool  #: False when a heavier sublayer's hard decision stands (only a Block, a veto, counts)
+    )
     values: Mapping[Field, Any]
     row: int = 0
 
@@ -502,13 +639,19 @@ def _callout_action(value: Any) -> CalloutAction:
             return CalloutAction(int(value))
         except ValueError:
             pass
-    raise ValidationError(FWP_E_INVALID_PARAMETER, field="callout answer", value=value,
-                          reason="expected CalloutAction.PERMIT/BLOCK/CONTINUE, wfp.Action.PERMIT/BLOCK "
-                                 "or a CalloutVerdict")
+    raise ValidationError(
+        FWP_E_INVALID_PARAMETER,
+        field="callout answer",
+        value=value,
+        reason="expected CalloutAction.PERMIT/BLOCK/CONTINUE, wfp.Action.PERMIT/BLOCK "
+        "or a CalloutVerdict",
+    )
 
 
 def _verdict_wire(answer: Any) -> Tuple[int, int]:
-    verdict = answer if isinstance(answer, CalloutVerdict) else CalloutVerdict(_callout_action(answer))
+    verdict = (
+        answer if isinstance(answer, CalloutVerdict) else CalloutVerdict(_callout_action(answer))
+    )
     if verdict.hard is None:
         rights = _core.CALLOUT_RIGHTS_DEFAULT
     else:
@@ -516,7 +659,9 @@ def _verdict_wire(answer: Any) -> Tuple[int, int]:
     return (int(verdict.action), rights)
 
 
-_registries: "weakref.WeakKeyDictionary[Any, Dict[uuid.UUID, CalloutModel]]" = weakref.WeakKeyDictionary()
+_registries: "weakref.WeakKeyDictionary[Any, Dict[uuid.UUID, CalloutModel]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _callout_key(callout: Any) -> uuid.UUID:
@@ -527,8 +672,9 @@ def _callout_key(callout: Any) -> uuid.UUID:
             return uuid.UUID(callout)
         except ValueError:
             pass
-    raise ValidationError(FWP_E_INVALID_PARAMETER, field="callout", value=callout,
-                          reason="a callout key is a UUID")
+    raise ValidationError(
+        FWP_E_INVALID_PARAMETER, field="callout", value=callout, reason="a callout key is a UUID"
+    )
 
 
 def _check_model(model: Any) -> CalloutModel:
@@ -548,8 +694,12 @@ def unregister_callout(session: "Session", callout: Any) -> None:
     _registries.get(session, {}).pop(_callout_key(callout), None)
 
 
-def _bridge(session: "Session", layer: Layer, callouts: Optional[Mapping[Any, CalloutModel]],
-            rows: Sequence[Mapping[Any, Any]]) -> Optional[Any]:
+def _bridge(
+    session: "Session",
+    layer: Layer,
+    callouts: Optional[Mapping[Any, CalloutModel]],
+    rows: Sequence[Mapping[Any, Any]],
+) -> Optional[Any]:
     if not callouts and (not _registries or session not in _registries):
         return None
     models: Dict[uuid.UUID, CalloutModel] = dict(_registries.get(session, {}))
@@ -567,14 +717,27 @@ def _bridge(session: "Session", layer: Layer, callouts: Optional[Mapping[Any, Ca
         callables.append(model)  # type: ignore[arg-type]
     normalized: Dict[int, Mapping[Field, Any]] = {}
 
-    def dispatch(index: int, key: uuid.UUID, rule_id: int, action_type: int, flags: int,
-                 rights: int, row: int) -> Tuple[int, int]:
+    def dispatch(
+        index: int,
+        key: uuid.UUID,
+        rule_id: int,
+        action_type: int,
+        flags: int,
+        rights: int,
+        row: int,
+    ) -> Tuple[int, int]:
         if row not in normalized:
             normalized[row] = _normalized_values(layer, rows[row])
-        call = CalloutCall(callout=key, rule_id=rule_id, layer=layer, action=Action(action_type),
-                           hard=bool(flags & _core.FILTER_FLAG_CLEAR_ACTION_RIGHT),
-                           may_write=bool(rights & _core.RIGHT_ACTION_WRITE),
-                           values=normalized[row], row=row)
+        call = CalloutCall(
+            callout=key,
+            rule_id=rule_id,
+            layer=layer,
+            action=Action(action_type),
+            hard=bool(flags & _core.FILTER_FLAG_CLEAR_ACTION_RIGHT),
+            may_write=bool(rights & _core.RIGHT_ACTION_WRITE),
+            values=normalized[row],
+            row=row,
+        )
         return _verdict_wire(callables[index](call))
 
     return _core.CalloutBridge(table, dispatch)
@@ -584,14 +747,21 @@ def _bridge(session: "Session", layer: Layer, callouts: Optional[Mapping[Any, Ca
 # classify
 # --------------------------------------------------------------------------------------------
 
-_RECORD = {"drops": _core.CLASSIFY_RECORD_DROPS,
-           "all": _core.CLASSIFY_RECORD_DROPS | _core.CLASSIFY_RECORD_ALLOWS, "none": 0}
+_RECORD = {
+    "drops": _core.CLASSIFY_RECORD_DROPS,
+    "all": _core.CLASSIFY_RECORD_DROPS | _core.CLASSIFY_RECORD_ALLOWS,
+    "none": 0,
+}
 
 
 def _flags(trace: bool, record: str, boot_time: bool) -> int:
     if record not in _RECORD:
-        raise ValidationError(FWP_E_INVALID_PARAMETER, field="record", value=record,
-                              reason="expected 'drops', 'all' or 'none'")
+        raise ValidationError(
+            FWP_E_INVALID_PARAMETER,
+            field="record",
+            value=record,
+            reason="expected 'drops', 'all' or 'none'",
+        )
     flags = _RECORD[record]
     if trace:
         flags |= _core.CLASSIFY_TRACE
@@ -600,13 +770,22 @@ def _flags(trace: bool, record: str, boot_time: bool) -> int:
     return flags
 
 
-def _run(session: "Session", layer: Layer, rows: List[Mapping[Any, Any]], encoded: list, flags: int,
-         callouts: Optional[Mapping[Any, CalloutModel]]) -> List[tuple]:
+def _run(
+    session: "Session",
+    layer: Layer,
+    rows: List[Mapping[Any, Any]],
+    encoded: list,
+    flags: int,
+    callouts: Optional[Mapping[Any, CalloutModel]],
+) -> List[tuple]:
     session._check_open("WfpSimClassify")
     if session.backend != "sim":
-        raise error_from_code(WFPKIT_E_UNSUPPORTED, "WfpSimClassify",
-                              "classify needs the embedded engine: export() this session and "
-                              "load the snapshot into a wfp.SimEngine")
+        raise error_from_code(
+            WFPKIT_E_UNSUPPORTED,
+            "WfpSimClassify",
+            "classify needs the embedded engine: export() this session and "
+            "load the snapshot into a wfp.SimEngine",
+        )
     bridge = _bridge(session, layer, callouts, rows)
     try:
         return _core.classify_rows(session._core, layer.value, encoded, flags, bridge)
@@ -619,9 +798,16 @@ def _run(session: "Session", layer: Layer, rows: List[Mapping[Any, Any]], encode
         raise error_from_code(error.code, error.call, detail) from None
 
 
-def classify(session: "Session", layer: Any, values: Mapping[Any, Any], *, trace: bool = True,
-             callouts: Optional[Mapping[Any, CalloutModel]] = None, record: str = "drops",
-             boot_time: bool = False) -> Decision:
+def classify(
+    session: "Session",
+    layer: Any,
+    values: Mapping[Any, Any],
+    *,
+    trace: bool = True,
+    callouts: Optional[Mapping[Any, CalloutModel]] = None,
+    record: str = "drops",
+    boot_time: bool = False,
+) -> Decision:
     """See :meth:`wfp.Session.classify`."""
     layer = coerce_layer(layer)
     encoded = encode_values(layer, values)
@@ -629,9 +815,16 @@ def classify(session: "Session", layer: Any, values: Mapping[Any, Any], *, trace
     return Decision(layer, wire, _Names(session))
 
 
-def classify_many(session: "Session", layer: Any, rows: Iterable[Mapping[Any, Any]], *,
-                  trace: bool = False, callouts: Optional[Mapping[Any, CalloutModel]] = None,
-                  record: str = "drops", boot_time: bool = False) -> List[Decision]:
+def classify_many(
+    session: "Session",
+    layer: Any,
+    rows: Iterable[Mapping[Any, Any]],
+    *,
+    trace: bool = False,
+    callouts: Optional[Mapping[Any, CalloutModel]] = None,
+    record: str = "drops",
+    boot_time: bool = False,
+) -> List[Decision]:
     """See :meth:`wfp.Session.classify_many`."""
     layer = coerce_layer(layer)
     rows = list(rows)
@@ -640,8 +833,9 @@ def classify_many(session: "Session", layer: Any, rows: Iterable[Mapping[Any, An
         try:
             encoded.append(encode_values(layer, row))
         except ValidationError as exc:
-            raise ValidationError(exc.code, field=f"rows[{i}] {exc.field}", value=exc.value,
-                                  reason=exc.reason) from None
+            raise ValidationError(
+                exc.code, field=f"rows[{i}] {exc.field}", value=exc.value, reason=exc.reason
+            ) from None
     if not rows:
         return []
     wires = _run(session, layer, rows, encoded, _flags(trace, record, boot_time), callouts)
@@ -655,17 +849,43 @@ def classify_many(session: "Session", layer: Any, rows: Iterable[Mapping[Any, An
 
 _TCP, _UDP = 6, 17
 _WALKS = {
-    ("outbound", _TCP): ("ALE_BIND_REDIRECT", "ALE_RESOURCE_ASSIGNMENT", "ALE_CONNECT_REDIRECT",
-                         "ALE_AUTH_CONNECT", "OUTBOUND_TRANSPORT", "OUTBOUND_IPPACKET",
-                         "INBOUND_IPPACKET", "INBOUND_TRANSPORT", "ALE_FLOW_ESTABLISHED"),
-    ("inbound", _TCP): ("ALE_BIND_REDIRECT", "ALE_RESOURCE_ASSIGNMENT", "ALE_AUTH_LISTEN",
-                        "INBOUND_IPPACKET", "INBOUND_TRANSPORT", "ALE_AUTH_RECV_ACCEPT",
-                        "ALE_FLOW_ESTABLISHED"),
-    ("outbound", _UDP): ("ALE_BIND_REDIRECT", "ALE_RESOURCE_ASSIGNMENT", "ALE_CONNECT_REDIRECT",
-                         "ALE_AUTH_CONNECT", "ALE_FLOW_ESTABLISHED", "DATAGRAM_DATA",
-                         "OUTBOUND_TRANSPORT", "OUTBOUND_IPPACKET"),
-    ("inbound", _UDP): ("INBOUND_IPPACKET", "INBOUND_TRANSPORT", "ALE_AUTH_RECV_ACCEPT",
-                        "ALE_FLOW_ESTABLISHED", "DATAGRAM_DATA"),
+    ("outbound", _TCP): (
+        "ALE_BIND_REDIRECT",
+        "ALE_RESOURCE_ASSIGNMENT",
+        "ALE_CONNECT_REDIRECT",
+        "ALE_AUTH_CONNECT",
+        "OUTBOUND_TRANSPORT",
+        "OUTBOUND_IPPACKET",
+        "INBOUND_IPPACKET",
+        "INBOUND_TRANSPORT",
+        "ALE_FLOW_ESTABLISHED",
+    ),
+    ("inbound", _TCP): (
+        "ALE_BIND_REDIRECT",
+        "ALE_RESOURCE_ASSIGNMENT",
+        "ALE_AUTH_LISTEN",
+        "INBOUND_IPPACKET",
+        "INBOUND_TRANSPORT",
+        "ALE_AUTH_RECV_ACCEPT",
+        "ALE_FLOW_ESTABLISHED",
+    ),
+    ("outbound", _UDP): (
+        "ALE_BIND_REDIRECT",
+        "ALE_RESOURCE_ASSIGNMENT",
+        "ALE_CONNECT_REDIRECT",
+        "ALE_AUTH_CONNECT",
+        "ALE_FLOW_ESTABLISHED",
+        "DATAGRAM_DATA",
+        "OUTBOUND_TRANSPORT",
+        "OUTBOUND_IPPACKET",
+    ),
+    ("inbound", _UDP): (
+        "INBOUND_IPPACKET",
+        "INBOUND_TRANSPORT",
+        "ALE_AUTH_RECV_ACCEPT",
+        "ALE_FLOW_ESTABLISHED",
+        "DATAGRAM_DATA",
+    ),
 }
 _REMOTE_FIELDS = {Field.IP_REMOTE_ADDRESS, Field.IP_REMOTE_PORT}
 
@@ -693,7 +913,8 @@ class ConnectionDecision:
             head = f"PERMIT: all {len(self.decisions)} layers permit the connection"
         else:
             head = f"BLOCK at {self.layer.name}:\n" + "\n".join(
-                "  " + line for line in str(self.decision).splitlines())
+                "  " + line for line in str(self.decision).splitlines()
+            )
         walk = ", ".join(f"{layer.name} {d.action.name}" for layer, d in self.decisions)
         return f"{head}\n  layers: {walk}"
 
@@ -706,44 +927,83 @@ def _endpoint(label: str, endpoint: Any) -> Tuple[Any, Optional[int]]:
     try:
         address = ipaddress.ip_address(address.strip() if isinstance(address, str) else address)
     except ValueError:
-        raise ValidationError(FWP_E_TYPE_MISMATCH, field=label, value=endpoint,
-                              reason="expected an IP address or (address, port)") from None
-    if port is not None and (not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 0xFFFF):
-        raise ValidationError(FWP_E_TYPE_MISMATCH, field=f"{label} port", value=port,
-                              reason="a port is an int from 0 to 65535")
+        raise ValidationError(
+            FWP_E_TYPE_MISMATCH,
+            field=label,
+            value=endpoint,
+            reason="expected an IP address or (address, port)",
+        ) from None
+    if port is not None and (
+        not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 0xFFFF
+    ):
+        raise ValidationError(
+            FWP_E_TYPE_MISMATCH,
+            field=f"{label} port",
+            value=port,
+            reason="a port is an int from 0 to 65535",
+        )
     return address, port
 
 
-def classify_connection(session: "Session", direction: str, protocol: Any, local: Any, remote: Any,
-                        app: Any = None, *, user: Any = None, interface: Optional[int] = None,
-                        flags: int = 0, values: Optional[Mapping[Any, Any]] = None, trace: bool = True,
-                        callouts: Optional[Mapping[Any, CalloutModel]] = None,
-                        record: str = "drops") -> ConnectionDecision:
+def classify_connection(
+    session: "Session",
+    direction: str,
+    protocol: Any,
+    local: Any,
+    remote: Any,
+    app: Any = None,
+    *,
+    user: Any = None,
+    interface: Optional[int] = None,
+    flags: int = 0,
+    values: Optional[Mapping[Any, Any]] = None,
+    trace: bool = True,
+    callouts: Optional[Mapping[Any, CalloutModel]] = None,
+    record: str = "drops",
+) -> ConnectionDecision:
     """See :meth:`wfp.Session.classify_connection`."""
     direction_key = str(direction).lower() if isinstance(direction, str) else direction
     direction_key = {"out": "outbound", "in": "inbound"}.get(direction_key, direction_key)
     if direction_key not in ("outbound", "inbound"):
-        raise ValidationError(FWP_E_INVALID_PARAMETER, field="direction", value=direction,
-                              reason="expected 'outbound' or 'inbound'")
+        raise ValidationError(
+            FWP_E_INVALID_PARAMETER,
+            field="direction",
+            value=direction,
+            reason="expected 'outbound' or 'inbound'",
+        )
     proto = _PROTOCOLS.get(protocol.lower()) if isinstance(protocol, str) else protocol
     if proto not in (_TCP, _UDP):
-        raise ValidationError(FWP_E_INVALID_PARAMETER, field="protocol", value=protocol,
-                              reason="a connection walk is for 'tcp' (6) or 'udp' (17)")
+        raise ValidationError(
+            FWP_E_INVALID_PARAMETER,
+            field="protocol",
+            value=protocol,
+            reason="a connection walk is for 'tcp' (6) or 'udp' (17)",
+        )
     local_address, local_port = _endpoint("local", local)
     remote_address, remote_port = _endpoint("remote", remote)
     if local_address.version != remote_address.version:
-        raise ValidationError(FWP_E_TYPE_MISMATCH, field="remote", value=remote,
-                              reason="local and remote addresses are of different IP versions")
+        raise ValidationError(
+            FWP_E_TYPE_MISMATCH,
+            field="remote",
+            value=remote,
+            reason="local and remote addresses are of different IP versions",
+        )
     suffix = "_V6" if remote_address.version == 6 else "_V4"
     if isinstance(app, str):
         from wfp.appid import app_id
+
         app = app_id(app, backend=session)
     loopback_flag = 0x1 if remote_address.is_loopback else 0
     common: Dict[Field, Any] = {
-        Field.IP_PROTOCOL: proto, Field.IP_LOCAL_ADDRESS: local_address,
-        Field.IP_REMOTE_ADDRESS: remote_address, Field.IP_LOCAL_PORT: local_port,
-        Field.IP_REMOTE_PORT: remote_port, Field.ALE_APP_ID: app, Field.ALE_USER_ID: user,
-        Field.IP_LOCAL_INTERFACE: interface, Field.FLAGS: flags | loopback_flag,
+        Field.IP_PROTOCOL: proto,
+        Field.IP_LOCAL_ADDRESS: local_address,
+        Field.IP_REMOTE_ADDRESS: remote_address,
+        Field.IP_LOCAL_PORT: local_port,
+        Field.IP_REMOTE_PORT: remote_port,
+        Field.ALE_APP_ID: app,
+        Field.ALE_USER_ID: user,
+        Field.IP_LOCAL_INTERFACE: interface,
+        Field.FLAGS: flags | loopback_flag,
         Field.DIRECTION: _DIRECTIONS[direction_key],
     }
     for key, value in (values or {}).items():
@@ -752,8 +1012,14 @@ def classify_connection(session: "Session", direction: str, protocol: Any, local
     for name in _WALKS[(direction_key, proto)]:
         layer = Layer[name + suffix]
         layer_values = {f: v for f, v in common.items() if v is not None and f in layer.fields}
-        decisions.append((layer, classify(session, layer, layer_values, trace=trace,
-                                          callouts=callouts, record=record)))
+        decisions.append(
+            (
+                layer,
+                classify(
+                    session, layer, layer_values, trace=trace, callouts=callouts, record=record
+                ),
+            )
+        )
     blocking = next(((layer, d) for layer, d in decisions if d.action == Action.BLOCK), None)
     if blocking is None:
         return ConnectionDecision(Action.PERMIT, None, None, tuple(decisions))
@@ -783,7 +1049,7 @@ class NetEvent:
     """A recorded classify outcome (FWPM_NET_EVENT0): a drop, or an allow when asked for."""
 
     time: datetime
-    action: Action                  #: BLOCK for a drop, PERMIT for an allow
+    action: Action  #: BLOCK for a drop, PERMIT for an allow
     rule_id: Optional[int]
     layer: Union[Layer, int, None]  #: a Layer, or the raw layer id when unknown here
     protocol: Optional[int]
@@ -792,19 +1058,34 @@ class NetEvent:
     local_port: Optional[int]
     remote_port: Optional[int]
     app_id: Optional[bytes]
-    user: Optional[str]             #: SID string
+    user: Optional[str]  #: SID string
 
     def __str__(self) -> str:
         layer = self.layer.name if isinstance(self.layer, Layer) else self.layer
         local = f"{self.local_address}:{self.local_port}" if self.local_address else "?"
         remote = f"{self.remote_address}:{self.remote_port}" if self.remote_address else "?"
-        return (f"{self.time.isoformat()} {'DROP' if self.action == Action.BLOCK else 'ALLOW'} "
-                f"{layer} rule {self.rule_id} proto {self.protocol} {local} -> {remote}")
+        return (
+            f"{self.time.isoformat()} {'DROP' if self.action == Action.BLOCK else 'ALLOW'} "
+            f"{layer} rule {self.rule_id} proto {self.protocol} {local} -> {remote}"
+        )
 
 
 def _event(wire: tuple) -> NetEvent:
-    (stamp, kind, rule_id, layer_id, flags, ip_version, protocol, local, remote, local_port,
-     remote_port, app_id, user) = wire
+    (
+        stamp,
+        kind,
+        rule_id,
+        layer_id,
+        flags,
+        ip_version,
+        protocol,
+        local,
+        remote,
+        local_port,
+        remote_port,
+        app_id,
+        user,
+    ) = wire
     v6 = ip_version == 1
 
     def address(raw: Any, flag: int) -> Any:
@@ -815,17 +1096,21 @@ def _event(wire: tuple) -> NetEvent:
     return NetEvent(
         time=_FILETIME_EPOCH + timedelta(microseconds=stamp // 10),
         action=Action.BLOCK if kind == _EVENT_DROP else Action.PERMIT,
-        rule_id=rule_id, layer=_LAYER_BY_ID.get(layer_id, layer_id),
+        rule_id=rule_id,
+        layer=_LAYER_BY_ID.get(layer_id, layer_id),
         protocol=protocol if flags & 0x1 else None,
-        local_address=address(local, 0x2), remote_address=address(remote, 0x4),
+        local_address=address(local, 0x2),
+        remote_address=address(remote, 0x4),
         local_port=local_port if flags & 0x8 else None,
         remote_port=remote_port if flags & 0x10 else None,
         app_id=app_id if flags & 0x20 else None,
-        user=security.sid_to_string(user) if user and flags & 0x40 else None)
+        user=security.sid_to_string(user) if user and flags & 0x40 else None,
+    )
 
 
-def events(session: "Session", *, since: Optional[datetime] = None,
-           until: Optional[datetime] = None) -> List[NetEvent]:
+def events(
+    session: "Session", *, since: Optional[datetime] = None, until: Optional[datetime] = None
+) -> List[NetEvent]:
     """See :meth:`wfp.Session.events`."""
     session._check_open("FwpmNetEventEnum0")
     try:

@@ -427,10 +427,27 @@ def cmd_apply(session: wfp.Session, args: argparse.Namespace) -> int:
     with Progress() as progress:
         progress.phase("reading the policy")
         policy = policies.load(args.file)
+        if args.yes:
+            # Nothing to confirm: the plan made inside the transaction is the one shown.
+            applied = policy.apply(session, prune=args.prune, progress=progress.phase)
+    if args.yes:
+        return _show_applied(args, applied)
+    with Progress() as progress:
         progress.phase("comparing with the engine")
         preview = policy.plan(session, prune=args.prune)
     return _carry_out(args, preview,
                       lambda report: policy.apply(session, prune=args.prune, progress=report))
+
+
+def _show_applied(args: argparse.Namespace, applied: policies.Plan) -> int:
+    if args.json:
+        _print_json(applied.to_dict())
+    elif not applied.has_changes:
+        print("No changes: " + applied.summary())
+    else:
+        _show_plan(applied, limit=_PLAN_LINES_SHOWN)
+        print("Applied: " + applied.summary())
+    return EXIT_OK
 
 
 def cmd_export(session: wfp.Session, args: argparse.Namespace) -> int:

@@ -1130,14 +1130,14 @@ _PROVIDER_COMPARED = ("name", "description", "persistent", "data", "service_name
 _SUBLAYER_COMPARED = ("name", "description", "weight", "provider", "persistent", "data")
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One step of a plan.
 
     ``action`` is "add", "delete" or "replace" (delete then add: WFP cannot update an object);
     ``kind`` is "provider", "sublayer" or "rule"; ``before`` is what the engine holds (None for
     an add), ``after`` what it will hold (None for a delete); ``fields`` names what differs for
     a replacement and ``reason`` says why an object is touched when it is not by difference.
+    (A named tuple: a plan of 100,000 adds is built in a blink.)
     """
 
     action: str

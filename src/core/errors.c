@@ -183,7 +183,7 @@ static const wfp_error_entry error_table[] = { /* sorted by code, for bsearch */
     {0xE0320004u, "WFPKIT_E_STATE_LOCKED",
      "Another process holds the engine state file lock."},
     {0xE0320005u, "WFPKIT_E_UNSUPPORTED",
-     "The function is not available on this version of Windows."},
+     "The function is not available with this backend or on this version of Windows."},
     {0xE0320006u, "WFPKIT_E_SESSION_CLOSED",
      "The session is closed."},
 };

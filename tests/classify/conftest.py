@@ -27,12 +27,27 @@ class Policy:
         self.keys: dict[str, uuid.UUID] = {}
 
     def sublayer(self, weight: int, name: str | None = None) -> uuid.UUID:
-        return self.session.add_sublayer(wfp.Sublayer(name=name or f"S(0x{weight:x})", weight=weight))
+        return self.session.add_sublayer(
+            wfp.Sublayer(name=name or f"S(0x{weight:x})", weight=weight)
+        )
 
-    def rule(self, name: str, sublayer: uuid.UUID, action: wfp.Action, *conditions: Any,
-             layer: wfp.Layer = V4, **options: Any) -> int:
-        rule = wfp.Rule(name=name, layer=layer, sublayer=sublayer, action=action,
-                        conditions=list(conditions), **options)
+    def rule(
+        self,
+        name: str,
+        sublayer: uuid.UUID,
+        action: wfp.Action,
+        *conditions: Any,
+        layer: wfp.Layer = V4,
+        **options: Any,
+    ) -> int:
+        rule = wfp.Rule(
+            name=name,
+            layer=layer,
+            sublayer=sublayer,
+            action=action,
+            conditions=list(conditions),
+            **options,
+        )
         self.ids[name] = self.session.add_rule(rule)
         self.keys[name] = rule.key
         return self.ids[name]

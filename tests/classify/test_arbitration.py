@@ -65,7 +65,10 @@ def test_unknown_callout_may_continue(session, policy: Policy):
     s = policy.sublayer(0x100)
     policy.rule("unknown", s, wfp.Action.CALLOUT_UNKNOWN, callout=CALLOUT, weight=20)
     policy.rule("fallback", s, BLOCK, weight=10)
-    for answer, expected in ((CalloutAction.CONTINUE, "fallback"), (CalloutAction.PERMIT, "unknown")):
+    for answer, expected in (
+        (CalloutAction.CONTINUE, "fallback"),
+        (CalloutAction.PERMIT, "unknown"),
+    ):
         d = session.classify(V4, {PORT: 1}, callouts={CALLOUT: answer})
         assert policy.name_of(d) == expected
 
@@ -76,16 +79,26 @@ def test_unregistered_inspection_callout_is_skipped(session, policy: Policy):
     policy.rule("block", s, BLOCK, weight=10)
     d = session.classify(V4, {PORT: 1})
     assert policy.name_of(d) == "block"
-    assert (d.trace[0].steps[0].outcome, d.trace[0].steps[0].unregistered) == (Outcome.SKIPPED, True)
+    assert (d.trace[0].steps[0].outcome, d.trace[0].steps[0].unregistered) == (
+        Outcome.SKIPPED,
+        True,
+    )
 
 
 def test_callout_permit_hardness_follows_the_rule_flag(session, policy: Policy):
-    policy.rule("callout", policy.sublayer(0x9000), wfp.Action.CALLOUT_TERMINATING, callout=CALLOUT,
-                hard=True)
+    policy.rule(
+        "callout",
+        policy.sublayer(0x9000),
+        wfp.Action.CALLOUT_TERMINATING,
+        callout=CALLOUT,
+        hard=True,
+    )
     policy.rule("block", policy.sublayer(0x1000), BLOCK)
     d = session.classify(V4, {PORT: 1}, callouts={CALLOUT: PERMIT})
     assert (d.action, policy.name_of(d), d.hard) == (PERMIT, "callout", True)
-    explicit_soft = session.classify(V4, {PORT: 1}, callouts={CALLOUT: CalloutVerdict(PERMIT, hard=False)})
+    explicit_soft = session.classify(
+        V4, {PORT: 1}, callouts={CALLOUT: CalloutVerdict(PERMIT, hard=False)}
+    )
     assert (explicit_soft.action, policy.name_of(explicit_soft)) == (BLOCK, "block")
 
 
@@ -103,8 +116,9 @@ def test_registered_models_and_per_call_overrides(session, policy: Policy):
 
 
 def test_callable_model_sees_the_call(session, policy: Policy):
-    rule_id = policy.rule("c1", policy.sublayer(0x100), wfp.Action.CALLOUT_TERMINATING, PORT == 53,
-                          callout=CALLOUT)
+    rule_id = policy.rule(
+        "c1", policy.sublayer(0x100), wfp.Action.CALLOUT_TERMINATING, PORT == 53, callout=CALLOUT
+    )
     seen = []
 
     def model(call: wfp.CalloutCall):
@@ -114,7 +128,13 @@ def test_callable_model_sees_the_call(session, policy: Policy):
     session.classify(V4, {PORT: 53, wfp.Field.IP_PROTOCOL: "udp"}, callouts={CALLOUT: model})
     (call,) = seen
     assert (call.callout, call.rule_id, call.layer, call.action, call.may_write, call.hard) == (
-        CALLOUT, rule_id, V4, wfp.Action.CALLOUT_TERMINATING, True, False)
+        CALLOUT,
+        rule_id,
+        V4,
+        wfp.Action.CALLOUT_TERMINATING,
+        True,
+        False,
+    )
     assert call.values == {PORT: 53, wfp.Field.IP_PROTOCOL: "udp"}
 
 
@@ -174,7 +194,9 @@ def test_models_run_while_other_threads_use_the_engine(engine, session, policy: 
     thread = threading.Thread(target=reader)
     thread.start()
     for _ in range(50):
-        assert session.classify(V4, {PORT: 1}, callouts={CALLOUT: lambda call: BLOCK}).action == BLOCK
+        assert (
+            session.classify(V4, {PORT: 1}, callouts={CALLOUT: lambda call: BLOCK}).action == BLOCK
+        )
     thread.join()
     assert errors == []
 
@@ -201,7 +223,11 @@ def test_trace_off_keeps_the_decision(session, policy: Policy):
     without = session.classify(V4, {PORT: 80}, trace=False)
     assert without.trace == ()
     assert (without.action, without.rule_id, without.sublayer, without.hard) == (
-        with_trace.action, with_trace.rule_id, with_trace.sublayer, with_trace.hard)
+        with_trace.action,
+        with_trace.rule_id,
+        with_trace.sublayer,
+        with_trace.hard,
+    )
 
 
 def test_decision_names_its_rule_and_reads_well(session, policy: Policy):
@@ -211,8 +237,10 @@ def test_decision_names_its_rule_and_reads_well(session, policy: Policy):
     assert d.rule.name == "block telnet" and d.rule.key == policy.keys["block telnet"]
     assert d.sublayer == s and d.trace[0].steps[0].rule.name == "block telnet"
     text = str(d)
-    assert text.splitlines()[0] == (f"BLOCK at ALE_AUTH_CONNECT_V4 by rule 'block telnet' "
-                                    f"(id {policy.ids['block telnet']}) in sublayer 'corp firewall' (hard)")
+    assert text.splitlines()[0] == (
+        f"BLOCK at ALE_AUTH_CONNECT_V4 by rule 'block telnet' "
+        f"(id {policy.ids['block telnet']}) in sublayer 'corp firewall' (hard)"
+    )
     assert "sublayer 'corp firewall' (weight 0x0100): BLOCK, decided" in text
 
 
@@ -245,7 +273,42 @@ def test_classify_many_matches_single_classifies(session, policy: Policy):
 def test_classify_many_calls_python_models_with_the_gil_released(session, policy: Policy):
     policy.rule("c1", policy.sublayer(0x100), wfp.Action.CALLOUT_TERMINATING, callout=CALLOUT)
     rows = [{PORT: port} for port in range(10)]
-    decisions = session.classify_many(V4, rows, callouts={
-        CALLOUT: lambda call: PERMIT if call.values[PORT] % 2 else BLOCK})
+    decisions = session.classify_many(
+        V4, rows, callouts={CALLOUT: lambda call: PERMIT if call.values[PORT] % 2 else BLOCK}
+    )
     assert [d.action for d in decisions] == [PERMIT if p % 2 else BLOCK for p in range(10)]
     assert session.classify_many(V4, []) == []
+
+
+def test_the_engine_runs_without_the_gil(session, policy: Policy):
+    """With a huge switch interval, another thread gets the GIL only if the batch gives it up."""
+    import sys
+    import time
+
+    from wfp import _core, classify
+
+    s = policy.sublayer(0x100)
+    for port in range(64):
+        policy.rule(f"p{port}", s, BLOCK if port % 2 else PERMIT, PORT == port)
+    rows = [classify.encode_values(V4, {PORT: i % 64}) for i in range(300_000)]
+    go = threading.Event()
+    finished = []
+
+    def spin():
+        go.wait()
+        for _ in range(20_000):
+            pass
+        finished.append(time.perf_counter())
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(30)
+    try:
+        thread = threading.Thread(target=spin)
+        thread.start()
+        go.set()
+        _core.classify_rows(session._core, V4.value, rows, 0)
+        returned = time.perf_counter()
+        thread.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert finished and finished[0] < returned

@@ -21,7 +21,11 @@ def test_unknown_layers(session):
     for layer in ("NOT_A_LAYER", uuid.uuid4(), 42):
         with pytest.raises(wfp.ValidationError) as info:
             session.classify(layer, {})
-        assert (info.value.code, info.value.field, info.value.value) == (LAYER_NOT_FOUND, "layer", layer)
+        assert (info.value.code, info.value.field, info.value.value) == (
+            LAYER_NOT_FOUND,
+            "layer",
+            layer,
+        )
 
 
 def test_fields_the_layer_does_not_have(session):
@@ -35,19 +39,22 @@ def test_fields_the_layer_does_not_have(session):
     assert info.value.code == CONDITION_NOT_FOUND and "NO_SUCH_FIELD" in info.value.field
 
 
-@pytest.mark.parametrize("field,value,code", [
-    (F.IP_REMOTE_PORT, "eighty", TYPE_MISMATCH),
-    (F.IP_REMOTE_PORT, 70000, OUT_OF_BOUNDS),
-    (F.IP_REMOTE_PORT, -1, OUT_OF_BOUNDS),
-    (F.IP_PROTOCOL, 2.5, TYPE_MISMATCH),
-    (F.IP_REMOTE_ADDRESS, "2001:db8::1", TYPE_MISMATCH),  # IPv6 at a V4 layer
-    (F.IP_REMOTE_ADDRESS, "10.0.0.0/8", TYPE_MISMATCH),   # a network is not one address
-    (F.IP_REMOTE_ADDRESS, "not an address", TYPE_MISMATCH),
-    (F.ALE_APP_ID, 12, TYPE_MISMATCH),
-    (F.ALE_USER_ID, 12, TYPE_MISMATCH),
-    (F.ALE_USER_ID, ["not a SID"], TYPE_MISMATCH),
-    (F.IP_LOCAL_INTERFACE, 2**64, OUT_OF_BOUNDS),
-])
+@pytest.mark.parametrize(
+    "field,value,code",
+    [
+        (F.IP_REMOTE_PORT, "eighty", TYPE_MISMATCH),
+        (F.IP_REMOTE_PORT, 70000, OUT_OF_BOUNDS),
+        (F.IP_REMOTE_PORT, -1, OUT_OF_BOUNDS),
+        (F.IP_PROTOCOL, 2.5, TYPE_MISMATCH),
+        (F.IP_REMOTE_ADDRESS, "2001:db8::1", TYPE_MISMATCH),  # IPv6 at a V4 layer
+        (F.IP_REMOTE_ADDRESS, "10.0.0.0/8", TYPE_MISMATCH),  # a network is not one address
+        (F.IP_REMOTE_ADDRESS, "not an address", TYPE_MISMATCH),
+        (F.ALE_APP_ID, 12, TYPE_MISMATCH),
+        (F.ALE_USER_ID, 12, TYPE_MISMATCH),
+        (F.ALE_USER_ID, ["not a SID"], TYPE_MISMATCH),
+        (F.IP_LOCAL_INTERFACE, 2**64, OUT_OF_BOUNDS),
+    ],
+)
 def test_values_of_the_wrong_type(session, field, value, code):
     with pytest.raises(wfp.ValidationError) as info:
         session.classify(V4, {field: value})
@@ -83,8 +90,12 @@ def test_the_engine_checks_too(session):
         _core.classify_rows(session._core, V4.value, [[(F.IP_REMOTE_PORT.value, (3, 80))]], 0)
     assert info.value.code == TYPE_MISMATCH and info.value.value_index == 0
     with pytest.raises(_core.CoreError) as info:
-        _core.classify_rows(session._core, V4.value, [[(F.IP_REMOTE_PORT.value, (2, 80)),
-                                                       (F.IP_REMOTE_PORT.value, (2, 81))]], 0)
+        _core.classify_rows(
+            session._core,
+            V4.value,
+            [[(F.IP_REMOTE_PORT.value, (2, 80)), (F.IP_REMOTE_PORT.value, (2, 81))]],
+            0,
+        )
     assert (info.value.code, info.value.value_index) == (DUPLICATE_CONDITION, 1)
     with pytest.raises(_core.CoreError) as info:
         _core.classify_rows(session._core, uuid.uuid4(), [[]], 0)

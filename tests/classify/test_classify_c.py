@@ -11,9 +11,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-g", "-O1",
-          "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-pthread",
-          f"-I{ROOT / 'include'}", f"-I{ROOT / 'src' / 'sim'}"]
+CFLAGS = [
+    "-std=c11",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wpedantic",
+    "-g",
+    "-O1",
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-pthread",
+    f"-I{ROOT / 'include'}",
+    f"-I{ROOT / 'src' / 'sim'}",
+]
 
 
 def engine_sources() -> list[str]:
@@ -28,10 +39,25 @@ def output(tmp_path_factory) -> list[str]:
     if compiler is None:
         pytest.skip("no C compiler")
     binary = tmp_path_factory.mktemp("classify_c") / "classify_c"
-    subprocess.run([compiler, *CFLAGS, str(ROOT / "tests" / "classify" / "classify_c.c"),
-                    *engine_sources(), "-lm", "-o", str(binary)], check=True)
-    run = subprocess.run([str(binary)], capture_output=True, text=True, check=False,
-                         env={**os.environ, "ASAN_OPTIONS": "detect_leaks=1"})
+    subprocess.run(
+        [
+            compiler,
+            *CFLAGS,
+            str(ROOT / "tests" / "classify" / "classify_c.c"),
+            *engine_sources(),
+            "-lm",
+            "-o",
+            str(binary),
+        ],
+        check=True,
+    )
+    run = subprocess.run(
+        [str(binary)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "ASAN_OPTIONS": "detect_leaks=1"},
+    )
     assert not run.stderr, run.stderr
     return run.stdout.splitlines()
 
@@ -44,5 +70,11 @@ def test_every_check_passes(output):
 
 def test_the_suite_covers_strings_signed_floats_and_the_index(output):
     names = " ".join(output)
-    for needle in ("case-insensitive", "PREFIX tests the suffix", "int64", "double", "index agrees"):
+    for needle in (
+        "case-insensitive",
+        "PREFIX tests the suffix",
+        "int64",
+        "double",
+        "index agrees",
+    ):
         assert needle in names

@@ -21,14 +21,34 @@ USER = "S-1-5-21-7-8-9-1001"
 def test_a_drop_is_recorded_with_its_rule_layer_time_and_values(session, policy: Policy):
     block = policy.rule("block web", policy.sublayer(0x100), BLOCK, F.IP_REMOTE_PORT == 443)
     before = datetime.now(timezone.utc) - timedelta(seconds=1)
-    session.classify(V4, {F.IP_PROTOCOL: 6, F.IP_LOCAL_ADDRESS: "192.168.1.20", F.IP_LOCAL_PORT: 50000,
-                          F.IP_REMOTE_ADDRESS: "93.184.216.34", F.IP_REMOTE_PORT: 443, F.ALE_APP_ID: APP,
-                          F.ALE_USER_ID: [USER, "S-1-5-32-545"]})
+    session.classify(
+        V4,
+        {
+            F.IP_PROTOCOL: 6,
+            F.IP_LOCAL_ADDRESS: "192.168.1.20",
+            F.IP_LOCAL_PORT: 50000,
+            F.IP_REMOTE_ADDRESS: "93.184.216.34",
+            F.IP_REMOTE_PORT: 443,
+            F.ALE_APP_ID: APP,
+            F.ALE_USER_ID: [USER, "S-1-5-32-545"],
+        },
+    )
     (event,) = session.events()
     assert (event.action, event.rule_id, event.layer) == (BLOCK, block, V4)
     assert before <= event.time <= datetime.now(timezone.utc) + timedelta(seconds=1)
-    assert (event.protocol, event.local_address, event.local_port, event.remote_address, event.remote_port) == (
-        6, ipaddress.ip_address("192.168.1.20"), 50000, ipaddress.ip_address("93.184.216.34"), 443)
+    assert (
+        event.protocol,
+        event.local_address,
+        event.local_port,
+        event.remote_address,
+        event.remote_port,
+    ) == (
+        6,
+        ipaddress.ip_address("192.168.1.20"),
+        50000,
+        ipaddress.ip_address("93.184.216.34"),
+        443,
+    )
     assert (event.app_id, event.user) == (APP, USER)
     assert "DROP ALE_AUTH_CONNECT_V4" in str(event)
 
@@ -37,7 +57,7 @@ def test_allows_only_when_asked_and_nothing_when_told(session, policy: Policy):
     s = policy.sublayer(0x100)
     permit = policy.rule("permit dns", s, PERMIT, F.IP_REMOTE_PORT == 53)
     policy.rule("block rest", s, BLOCK, F.IP_REMOTE_PORT == 80)
-    session.classify(V4, {F.IP_REMOTE_PORT: 53})             # allow, not recorded by default
+    session.classify(V4, {F.IP_REMOTE_PORT: 53})  # allow, not recorded by default
     session.classify(V4, {F.IP_REMOTE_PORT: 53}, record="all")
     session.classify(V4, {F.IP_REMOTE_PORT: 80}, record="none")
     session.classify(V4, {F.IP_REMOTE_PORT: 9999}, record="all")  # nothing decided: no event

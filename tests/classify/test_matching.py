@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from typing import Any
 
 import pytest
 
@@ -27,8 +26,15 @@ def matches(session: wfp.Session):
     def check(conditions: list, values: dict, layer: wfp.Layer = V4) -> bool:
         if layer not in sublayers:
             sublayers[layer] = session.add_sublayer(wfp.Sublayer(name="matching", weight=0x100))
-        rule_id = session.add_rule(wfp.Rule(name="probe", layer=layer, sublayer=sublayers[layer],
-                                            action=wfp.Action.BLOCK, conditions=conditions))
+        rule_id = session.add_rule(
+            wfp.Rule(
+                name="probe",
+                layer=layer,
+                sublayer=sublayers[layer],
+                action=wfp.Action.BLOCK,
+                conditions=conditions,
+            )
+        )
         try:
             decision = session.classify(layer, values, trace=False, record="none")
             return decision.decided and decision.rule_id == rule_id
@@ -164,20 +170,24 @@ OTHER = "S-1-5-21-1111-2222-3333-1002"
 USERS = "S-1-5-32-545"
 
 
-@pytest.mark.parametrize("sddl,token,expected", [
-    (f"D:(A;;0x1;;;{USER})", [USER], True),
-    (f"D:(A;;0x1;;;{USER})", [OTHER], False),
-    (f"D:(A;;0x1;;;{USERS})", [OTHER, USERS], True),  # through a group
-    (f"D:(D;;0x1;;;{USER})(A;;0x1;;;{USERS})", [USER, USERS], False),  # deny first
-    (f"D:(A;;0x1;;;{USERS})(D;;0x1;;;{USER})", [USER, USERS], True),  # granted before the deny
-    (f"D:(A;;0x2;;;{USER})", [USER], False),  # another right
-    ("D:", [USER], False),  # empty DACL grants nothing
-    ("O:SYG:SY", [USER], True),  # no DACL grants everyone
-    (f"D:(A;;0x1;;;{USER})", Token(deny_only=(USER,)), False),
-    (f"D:(D;;0x1;;;{USER})(A;;0x1;;;{USERS})", Token(sids=(USERS,), deny_only=(USER,)), False),
-    (f"D:(A;;0x1;;;{USER})", Token(sids=(USER,), restricted=(OTHER,)), False),
-    (f"D:(A;;0x1;;;{USER})(A;;0x1;;;{OTHER})", Token(sids=(USER,), restricted=(OTHER,)), True),
-], ids=str)
+@pytest.mark.parametrize(
+    "sddl,token,expected",
+    [
+        (f"D:(A;;0x1;;;{USER})", [USER], True),
+        (f"D:(A;;0x1;;;{USER})", [OTHER], False),
+        (f"D:(A;;0x1;;;{USERS})", [OTHER, USERS], True),  # through a group
+        (f"D:(D;;0x1;;;{USER})(A;;0x1;;;{USERS})", [USER, USERS], False),  # deny first
+        (f"D:(A;;0x1;;;{USERS})(D;;0x1;;;{USER})", [USER, USERS], True),  # granted before the deny
+        (f"D:(A;;0x2;;;{USER})", [USER], False),  # another right
+        ("D:", [USER], False),  # empty DACL grants nothing
+        ("O:SYG:SY", [USER], True),  # no DACL grants everyone
+        (f"D:(A;;0x1;;;{USER})", Token(deny_only=(USER,)), False),
+        (f"D:(D;;0x1;;;{USER})(A;;0x1;;;{USERS})", Token(sids=(USERS,), deny_only=(USER,)), False),
+        (f"D:(A;;0x1;;;{USER})", Token(sids=(USER,), restricted=(OTHER,)), False),
+        (f"D:(A;;0x1;;;{USER})(A;;0x1;;;{OTHER})", Token(sids=(USER,), restricted=(OTHER,)), True),
+    ],
+    ids=str,
+)
 def test_user_security_descriptors(matches, sddl, token, expected):
     assert matches([F.ALE_USER_ID == sddl], {F.ALE_USER_ID: token}) is expected
 
@@ -217,10 +227,18 @@ def test_same_field_ors_and_different_fields_and(matches):
 
 
 def test_mixed_masks_and_exact_values_in_one_field(matches):
-    lan = [F.IP_REMOTE_ADDRESS.in_("10.0.0.0/8"), F.IP_REMOTE_ADDRESS.in_("192.168.0.0/16"),
-           F.IP_REMOTE_ADDRESS == "172.16.0.1"]
-    for address, expected in (("10.9.9.9", True), ("192.168.200.1", True), ("172.16.0.1", True),
-                              ("172.16.0.2", False), ("11.0.0.0", False)):
+    lan = [
+        F.IP_REMOTE_ADDRESS.in_("10.0.0.0/8"),
+        F.IP_REMOTE_ADDRESS.in_("192.168.0.0/16"),
+        F.IP_REMOTE_ADDRESS == "172.16.0.1",
+    ]
+    for address, expected in (
+        ("10.9.9.9", True),
+        ("192.168.200.1", True),
+        ("172.16.0.1", True),
+        ("172.16.0.2", False),
+        ("11.0.0.0", False),
+    ):
         assert matches(lan, {F.IP_REMOTE_ADDRESS: address}) is expected, address
 
 
@@ -231,6 +249,9 @@ def test_a_rule_without_conditions_matches_everything(matches):
 
 def test_values_in_python_forms(matches):
     conditions = [F.IP_REMOTE_ADDRESS == "10.1.2.3", F.IP_PROTOCOL == 17]
-    assert matches(conditions, {"IP_REMOTE_ADDRESS": ipaddress.IPv4Address("10.1.2.3"),
-                                F.IP_PROTOCOL: "udp"})
-    assert matches(conditions, {F.IP_REMOTE_ADDRESS.value: "10.1.2.3", "FWPM_CONDITION_IP_PROTOCOL": 17})
+    assert matches(
+        conditions, {"IP_REMOTE_ADDRESS": ipaddress.IPv4Address("10.1.2.3"), F.IP_PROTOCOL: "udp"}
+    )
+    assert matches(
+        conditions, {F.IP_REMOTE_ADDRESS.value: "10.1.2.3", "FWPM_CONDITION_IP_PROTOCOL": 17}
+    )

@@ -59,13 +59,21 @@ class Cond:
 
 conditions = st.one_of(
     st.builds(Cond, st.just(F.IP_REMOTE_PORT), st.just("eq"), PORTS),
-    st.builds(Cond, st.just(F.IP_REMOTE_PORT), st.just("range"),
-              st.tuples(PORTS, PORTS).map(lambda t: (min(t), max(t)))),
+    st.builds(
+        Cond,
+        st.just(F.IP_REMOTE_PORT),
+        st.just("range"),
+        st.tuples(PORTS, PORTS).map(lambda t: (min(t), max(t))),
+    ),
     st.builds(Cond, st.just(F.IP_REMOTE_PORT), st.just("ne"), PORTS),
     st.builds(Cond, st.just(F.IP_PROTOCOL), st.just("eq"), PROTOCOLS),
     st.builds(Cond, st.just(F.IP_REMOTE_ADDRESS), st.just("eq"), ADDRESSES),
-    st.builds(Cond, st.just(F.IP_REMOTE_ADDRESS), st.just("net"),
-              st.sampled_from(["10.0.0.0/24", "10.0.0.0/16", "0.0.0.0/0"])),
+    st.builds(
+        Cond,
+        st.just(F.IP_REMOTE_ADDRESS),
+        st.just("net"),
+        st.sampled_from(["10.0.0.0/24", "10.0.0.0/16", "0.0.0.0/0"]),
+    ),
 )
 
 
@@ -82,21 +90,42 @@ class RuleSpec:
         return all(any(c.holds(values) for c in self.conds if c.field is f) for f in fields)
 
 
-rules = st.builds(RuleSpec, st.integers(0, 2), st.sampled_from([PERMIT, BLOCK]), st.booleans(),
-                  st.one_of(st.none(), st.integers(0, 3)), st.lists(conditions, max_size=3).map(tuple))
-policies = st.tuples(st.lists(st.sampled_from([0x100, 0x200, 0x300, 0x200]), min_size=3, max_size=3),
-                     st.lists(rules, max_size=12))
-values_strategy = st.fixed_dictionaries({F.IP_REMOTE_PORT: PORTS, F.IP_PROTOCOL: PROTOCOLS,
-                                         F.IP_REMOTE_ADDRESS: ADDRESSES})
+rules = st.builds(
+    RuleSpec,
+    st.integers(0, 2),
+    st.sampled_from([PERMIT, BLOCK]),
+    st.booleans(),
+    st.one_of(st.none(), st.integers(0, 3)),
+    st.lists(conditions, max_size=3).map(tuple),
+)
+policies = st.tuples(
+    st.lists(st.sampled_from([0x100, 0x200, 0x300, 0x200]), min_size=3, max_size=3),
+    st.lists(rules, max_size=12),
+)
+values_strategy = st.fixed_dictionaries(
+    {F.IP_REMOTE_PORT: PORTS, F.IP_PROTOCOL: PROTOCOLS, F.IP_REMOTE_ADDRESS: ADDRESSES}
+)
 
 
 def install(session: wfp.Session, weights: list, specs: list) -> tuple[list, list]:
-    sublayers = [session.add_sublayer(wfp.Sublayer(name=f"s{i}", weight=w)) for i, w in enumerate(weights)]
+    sublayers = [
+        session.add_sublayer(wfp.Sublayer(name=f"s{i}", weight=w)) for i, w in enumerate(weights)
+    ]
     ids = []
     for i, spec in enumerate(specs):
-        ids.append(session.add_rule(wfp.Rule(
-            name=f"r{i}", layer=V4, sublayer=sublayers[spec.sublayer], action=spec.action,
-            hard=spec.hard, weight=spec.weight, conditions=[c.condition() for c in spec.conds])))
+        ids.append(
+            session.add_rule(
+                wfp.Rule(
+                    name=f"r{i}",
+                    layer=V4,
+                    sublayer=sublayers[spec.sublayer],
+                    action=spec.action,
+                    hard=spec.hard,
+                    weight=spec.weight,
+                    conditions=[c.condition() for c in spec.conds],
+                )
+            )
+        )
     return sublayers, ids
 
 
@@ -106,8 +135,10 @@ def reference(session: wfp.Session, weights: list, specs: list, ids: list, value
     effective = {rid: session.rule(rid).effective_weight for rid in ids}
     verdict, writable, decider = None, True, None
     for sl in order:
-        matching = sorted((rid for spec, rid in zip(specs, ids) if spec.sublayer == sl and spec.matches(values)),
-                          key=lambda rid: (-effective[rid], rid))
+        matching = sorted(
+            (rid for spec, rid in zip(specs, ids) if spec.sublayer == sl and spec.matches(values)),
+            key=lambda rid: (-effective[rid], rid),
+        )
         if not matching:
             continue
         rid = matching[0]
@@ -138,8 +169,16 @@ def test_a_rule_below_a_hard_permit_never_blocks(policy, values, extra, lower_we
         if not (before.action == PERMIT and before.hard):
             return
         lower = session.add_sublayer(wfp.Sublayer(name="lower", weight=lower_weight))
-        session.add_rule(wfp.Rule(name="extra", layer=V4, sublayer=lower, action=extra.action,
-                                  hard=extra.hard, conditions=[c.condition() for c in extra.conds]))
+        session.add_rule(
+            wfp.Rule(
+                name="extra",
+                layer=V4,
+                sublayer=lower,
+                action=extra.action,
+                hard=extra.hard,
+                conditions=[c.condition() for c in extra.conds],
+            )
+        )
         after = session.classify(V4, values)
         assert (after.action, after.rule_id, after.hard) == (before.action, before.rule_id, True)
 
@@ -153,8 +192,17 @@ def test_a_rule_that_does_not_match_changes_nothing(policy, values, extra, where
         before = session.classify(V4, values, trace=False)
         # ANDed with a field the values leave unknown, which only EQUAL-to-empty could match.
         miss = [c.condition() for c in extra.conds] + [F.IP_LOCAL_PORT == 7]
-        session.add_rule(wfp.Rule(name="miss", layer=V4, sublayer=sublayers[where], action=extra.action,
-                                  hard=extra.hard, weight=extra.weight, conditions=miss))
+        session.add_rule(
+            wfp.Rule(
+                name="miss",
+                layer=V4,
+                sublayer=sublayers[where],
+                action=extra.action,
+                hard=extra.hard,
+                weight=extra.weight,
+                conditions=miss,
+            )
+        )
         after = session.classify(V4, values, trace=False)
         assert after == before
 
@@ -170,8 +218,9 @@ def test_classify_never_changes_the_engine(policy, rows):
             session.classify(V4, values)
         session.classify_many(V4, rows)
         after = session.export()
-        assert {k: v for k, v in after.items() if k != "created"} == \
-               {k: v for k, v in before.items() if k != "created"}
+        assert {k: v for k, v in after.items() if k != "created"} == {
+            k: v for k, v in before.items() if k != "created"
+        }
 
 
 @SETTINGS
@@ -192,5 +241,6 @@ def test_deleting_and_aborting_keep_the_index_exact(policy, values, data):
         session.delete_rules(doomed)
         kept = [(s, i) for s, i in zip(specs, ids) if i not in doomed]
         d = session.classify(V4, values)
-        assert (d.action, d.rule_id, d.hard) == reference(session, weights, [s for s, _ in kept],
-                                                          [i for _, i in kept], values)
+        assert (d.action, d.rule_id, d.hard) == reference(
+            session, weights, [s for s, _ in kept], [i for _, i in kept], values
+        )

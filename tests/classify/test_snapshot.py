@@ -1,4 +1,5 @@
-"""Snapshots: export from a session, load into another embedded engine, same state, same decisions."""
+"""Snapshots: export from a session, load into another embedded engine: same state, same
+decisions."""
 
 from __future__ import annotations
 
@@ -23,15 +24,37 @@ APP = r"C:\Program Files\WireGuard\wireguard.exe"
 
 def build_policy(session: wfp.Session) -> Policy:
     policy = Policy(session)
-    killswitch(0x11, ("10.64.0.1", "fd00::1"), app_path=APP, sublayer_weight=0x9000).install(session)
+    killswitch(0x11, ("10.64.0.1", "fd00::1"), app_path=APP, sublayer_weight=0x9000).install(
+        session
+    )
     corp = session.add_provider(wfp.Provider(name="corp", data=b"\x01\x02"))
     low = session.add_sublayer(wfp.Sublayer(name="corp", weight=0x1000, provider=corp, data=b"x"))
-    policy.rule("corp web", low, PERMIT, F.IP_REMOTE_PORT.between(80, 443), provider=corp, hard=True,
-                description="web for everyone")
-    policy.rule("corp ssh v6", low, BLOCK, F.IP_REMOTE_ADDRESS.in_("2001:db8::/32"), layer=V6,
-                weight=wfp.WeightRange(7))
-    policy.rule("corp callout", low, wfp.Action.CALLOUT_TERMINATING, F.IP_REMOTE_PORT == 25, callout=CALLOUT,
-                permit_if_callout_missing=True, weight=2**61)
+    policy.rule(
+        "corp web",
+        low,
+        PERMIT,
+        F.IP_REMOTE_PORT.between(80, 443),
+        provider=corp,
+        hard=True,
+        description="web for everyone",
+    )
+    policy.rule(
+        "corp ssh v6",
+        low,
+        BLOCK,
+        F.IP_REMOTE_ADDRESS.in_("2001:db8::/32"),
+        layer=V6,
+        weight=wfp.WeightRange(7),
+    )
+    policy.rule(
+        "corp callout",
+        low,
+        wfp.Action.CALLOUT_TERMINATING,
+        F.IP_REMOTE_PORT == 25,
+        callout=CALLOUT,
+        permit_if_callout_missing=True,
+        weight=2**61,
+    )
     policy.rule("universal", UNIVERSAL, BLOCK, F.IP_PROTOCOL == 47)
     return policy
 
@@ -49,8 +72,11 @@ def random_values(rng: random.Random, layer: wfp.Layer) -> dict:
         F.IP_PROTOCOL: rng.choice([6, 17, 47, 58]),
         F.IP_REMOTE_PORT: rng.choice([25, 53, 80, 443, 8080, 0]),
         F.IP_LOCAL_PORT: rng.choice([68, 546, 135, 50000]),
-        F.IP_REMOTE_ADDRESS: rng.choice(["2001:db8::1", "fd00::1", "ff02::1:2", "fe80::1"] if v6 else
-                                        ["10.64.0.1", "8.8.8.8", "255.255.255.255", "127.0.0.1"]),
+        F.IP_REMOTE_ADDRESS: rng.choice(
+            ["2001:db8::1", "fd00::1", "ff02::1:2", "fe80::1"]
+            if v6
+            else ["10.64.0.1", "8.8.8.8", "255.255.255.255", "127.0.0.1"]
+        ),
         F.IP_LOCAL_INTERFACE: rng.choice([0x11, 0x2]),
         F.FLAGS: rng.choice([0, 1]),
     }
@@ -63,9 +89,15 @@ def test_export_document(session):
     json.dumps(doc)  # plain JSON
     assert any(s["builtin"] and uuid.UUID(s["key"]) == UNIVERSAL for s in doc["sublayers"])
     web = next(f for f in doc["filters"] if f["name"] == "corp web")
-    assert web["layer_name"] == "ALE_AUTH_CONNECT_V4" and web["conditions"][0]["field_name"] == "IP_REMOTE_PORT"
-    assert web["conditions"][0]["value"] == {"type": 258, "low": {"type": 2, "value": 80},
-                                             "high": {"type": 2, "value": 443}}
+    assert (
+        web["layer_name"] == "ALE_AUTH_CONNECT_V4"
+        and web["conditions"][0]["field_name"] == "IP_REMOTE_PORT"
+    )
+    assert web["conditions"][0]["value"] == {
+        "type": 258,
+        "low": {"type": 2, "value": 80},
+        "high": {"type": 2, "value": 443},
+    }
     assert web["id"] == session.rule(uuid.UUID(web["key"])).id
     assert web["effective_weight"] == session.rule(uuid.UUID(web["key"])).effective_weight
     assert len(doc["filters"]) == 35 + 4
@@ -113,7 +145,9 @@ def machine_doc(session: wfp.Session) -> dict:
     built-in sublayer weights of its own."""
     policy = Policy(session)
     s = policy.sublayer(0x100)
-    policy.rule("driver callout", s, wfp.Action.CALLOUT_TERMINATING, F.IP_REMOTE_PORT == 25, callout=CALLOUT)
+    policy.rule(
+        "driver callout", s, wfp.Action.CALLOUT_TERMINATING, F.IP_REMOTE_PORT == 25, callout=CALLOUT
+    )
     policy.rule("disabled block", s, BLOCK, F.IP_REMOTE_PORT == 80, weight=50)
     policy.rule("universal permit", UNIVERSAL, PERMIT, F.IP_REMOTE_PORT == 80, hard=True)
     doc = copy.deepcopy(session.export())
@@ -135,10 +169,15 @@ def test_windows_snapshot_features(session):
     engine.load(doc)
     with wfp.Session(name="s", backend=engine) as loaded:
         # An unknown (unregistered) callout blocks; a model can be attached to its key.
-        third_party = uuid.UUID(next(f["action_key"] for f in doc["filters"] if f["name"] == "driver callout"))
+        third_party = uuid.UUID(
+            next(f["action_key"] for f in doc["filters"] if f["name"] == "driver callout")
+        )
         d25 = loaded.classify(V4, {F.IP_REMOTE_PORT: 25})
         assert d25.action == BLOCK and d25.trace[0].steps[0].unregistered
-        assert loaded.classify(V4, {F.IP_REMOTE_PORT: 25}, callouts={third_party: PERMIT}).action == PERMIT
+        assert (
+            loaded.classify(V4, {F.IP_REMOTE_PORT: 25}, callouts={third_party: PERMIT}).action
+            == PERMIT
+        )
         # The disabled rule never matches; UNIVERSAL now sorts after S(0x100).
         d80 = loaded.classify(V4, {F.IP_REMOTE_PORT: 80})
         assert (d80.action, d80.rule.name) == (PERMIT, "universal permit")
@@ -159,11 +198,14 @@ def test_a_failing_load_applies_nothing(session):
         assert [p for p in loaded.providers() if p.name == "corp"] == []
 
 
-@pytest.mark.parametrize("change,field", [
-    (lambda d: d.update(format="something else"), "snapshot.format"),
-    (lambda d: d.update(version=99), "snapshot.version"),
-    (lambda d: d["filters"][0].pop("layer"), "filters[0]"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        (lambda d: d.update(format="something else"), "snapshot.format"),
+        (lambda d: d.update(version=99), "snapshot.version"),
+        (lambda d: d["filters"][0].pop("layer"), "filters[0]"),
+    ],
+)
 def test_bad_documents_are_named(session, change, field):
     build_policy(session)
     doc = session.export()

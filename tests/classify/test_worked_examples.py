@@ -22,7 +22,9 @@ def test_1_first_terminating_filter_in_weight_order_wins(session, policy: Policy
     assert (d80.action, policy.name_of(d80)) == (PERMIT, "F1")
     # F2 matched too but was never evaluated.
     assert [(st.rule_id, st.outcome) for st in d80.trace[0].steps] == [
-        (policy.ids["F1"], Outcome.PERMIT), (policy.ids["F2"], Outcome.NOT_EVALUATED)]
+        (policy.ids["F1"], Outcome.PERMIT),
+        (policy.ids["F2"], Outcome.NOT_EVALUATED),
+    ]
     d443 = classify(session, 443)
     assert (d443.action, policy.name_of(d443)) == (BLOCK, "F2")
 
@@ -104,8 +106,11 @@ def test_7_inspection_callout_continues_and_is_invoked(session, policy: Policy):
     policy.rule("F1", s, wfp.Action.CALLOUT_INSPECTION, callout=CALLOUT, weight=20)
     policy.rule("F2", s, PERMIT, weight=10)
     calls = []
-    d = session.classify(V4, {PORT: 1}, callouts={CALLOUT: lambda call: calls.append(call.rule_id) or
-                                                   CalloutAction.CONTINUE})
+    d = session.classify(
+        V4,
+        {PORT: 1},
+        callouts={CALLOUT: lambda call: calls.append(call.rule_id) or CalloutAction.CONTINUE},
+    )
     assert (d.action, policy.name_of(d)) == (PERMIT, "F2")
     assert calls == [policy.ids["F1"]]
     assert d.trace[0].steps[0].outcome == Outcome.CONTINUE
@@ -120,7 +125,9 @@ def test_7_an_inspection_callout_cannot_terminate(session, policy: Policy):
 
 
 def test_8_unregistered_callout_blocks(session, policy: Policy):
-    policy.rule("F1", policy.sublayer(0x100), wfp.Action.CALLOUT_TERMINATING, callout=CALLOUT, weight=20)
+    policy.rule(
+        "F1", policy.sublayer(0x100), wfp.Action.CALLOUT_TERMINATING, callout=CALLOUT, weight=20
+    )
     d = classify(session, 1)
     assert (d.action, policy.name_of(d), d.hard) == (BLOCK, "F1", True)
     step = d.trace[0].steps[0]
@@ -129,8 +136,14 @@ def test_8_unregistered_callout_blocks(session, policy: Policy):
 
 def test_8_unregistered_callout_with_permit_if_missing_permits(session, policy: Policy):
     s = policy.sublayer(0x100)
-    policy.rule("F1", s, wfp.Action.CALLOUT_TERMINATING, callout=CALLOUT, weight=20,
-                permit_if_callout_missing=True)
+    policy.rule(
+        "F1",
+        s,
+        wfp.Action.CALLOUT_TERMINATING,
+        callout=CALLOUT,
+        weight=20,
+        permit_if_callout_missing=True,
+    )
     policy.rule("F2", s, BLOCK, weight=10)
     d = classify(session, 1)
     assert (d.action, policy.name_of(d), d.hard) == (PERMIT, "F1", False)
@@ -138,10 +151,18 @@ def test_8_unregistered_callout_with_permit_if_missing_permits(session, policy: 
 
 def test_9_any_weight_range_beats_automatic_weights(session, policy: Policy):
     s = policy.sublayer(0x100)
-    policy.rule("F1", s, BLOCK, PORT == 1, wfp.Field.IP_PROTOCOL == 6,
-                wfp.Field.IP_REMOTE_ADDRESS == "10.0.0.1")
+    policy.rule(
+        "F1",
+        s,
+        BLOCK,
+        PORT == 1,
+        wfp.Field.IP_PROTOCOL == 6,
+        wfp.Field.IP_REMOTE_ADDRESS == "10.0.0.1",
+    )
     policy.rule("F2", s, PERMIT, weight=wfp.WeightRange(1))
-    d = session.classify(V4, {PORT: 1, wfp.Field.IP_PROTOCOL: 6, wfp.Field.IP_REMOTE_ADDRESS: "10.0.0.1"})
+    d = session.classify(
+        V4, {PORT: 1, wfp.Field.IP_PROTOCOL: 6, wfp.Field.IP_REMOTE_ADDRESS: "10.0.0.1"}
+    )
     assert (d.action, policy.name_of(d)) == (PERMIT, "F2")
     assert d.trace[0].steps[1].outcome == Outcome.NOT_EVALUATED
 

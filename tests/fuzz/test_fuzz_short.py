@@ -1,6 +1,6 @@
 """Short fuzzing runs of every harness, each in a subprocess with a time budget.
 
-``WFP_FUZZ_SECONDS`` sets the budget per harness (default 4 s in the plain test run; CI's fuzz
+``WFP_FUZZ_SECONDS`` sets the budget per harness (default 3 s in the plain test run; CI's fuzz
 step and tools/sanitize.sh give more).  The harnesses run coverage-guided under atheris when it
 is installed, with seeded random inputs otherwise (the output says which).  A failure shows the
 harness output and the failing input, ready to be copied into tests/fuzz/regressions/<harness>/.
@@ -19,7 +19,7 @@ import wfp
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-BUDGET_SECONDS = float(os.environ.get("WFP_FUZZ_SECONDS", "4"))
+BUDGET_SECONDS = float(os.environ.get("WFP_FUZZ_SECONDS", "3"))
 SEEDS = {"composer": [], "engine": [], "policy": [ROOT / "examples"]}
 
 

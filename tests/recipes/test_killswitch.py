@@ -23,8 +23,10 @@ CONNECT_V6, ACCEPT_V6 = wfp.Layer.ALE_AUTH_CONNECT_V6, wfp.Layer.ALE_AUTH_RECV_A
 PERMIT, BLOCK = wfp.Action.PERMIT, wfp.Action.BLOCK
 
 
-@pytest.mark.parametrize("servers,count", [((), 27), ((DNS4,), 33), ((DNS6,), 33), ((DNS4, DNS6), 35),
-                                           ((DNS4, "10.64.0.2"), 33)])
+@pytest.mark.parametrize(
+    "servers,count",
+    [((), 27), ((DNS4,), 33), ((DNS6,), 33), ((DNS4, DNS6), 35), ((DNS4, "10.64.0.2"), 33)],
+)
 def test_filter_counts_by_dns_families(servers, count):
     assert len(killswitch(TUNNEL, servers, app_path=APP)) == count
 
@@ -51,6 +53,7 @@ def test_rule_set_shape_and_encodings():
     assert service.hard and {c.field for c in service.conditions} == {F.ALE_APP_ID, F.ALE_USER_ID}
     assert all(not r.hard for r in by_name["block all"])
     dns4 = next(r for r in by_name["permit DNS to listed servers"] if r.layer == CONNECT_V4)
+
     # IPv4 servers as UINT32 host order, IPv6 as 16 bytes; the LUID as UINT64.
     def wire(rule):
         return [tuple(c) for c in encode_conditions(rule.layer, rule.conditions)]
@@ -83,11 +86,22 @@ def installed(session):
 
 
 def decide(session, layer, **values) -> wfp.Decision:
-    fields = {"protocol": F.IP_PROTOCOL, "remote": F.IP_REMOTE_ADDRESS, "port": F.IP_REMOTE_PORT,
-              "local": F.IP_LOCAL_ADDRESS, "local_port": F.IP_LOCAL_PORT, "interface": F.IP_LOCAL_INTERFACE,
-              "flags": F.FLAGS, "app": F.ALE_APP_ID}
-    defaults = {"interface": ETHERNET, "app": BROWSER, "flags": 0,
-                "local": "192.168.1.20" if not layer.is_v6 else "fe80::20"}
+    fields = {
+        "protocol": F.IP_PROTOCOL,
+        "remote": F.IP_REMOTE_ADDRESS,
+        "port": F.IP_REMOTE_PORT,
+        "local": F.IP_LOCAL_ADDRESS,
+        "local_port": F.IP_LOCAL_PORT,
+        "interface": F.IP_LOCAL_INTERFACE,
+        "flags": F.FLAGS,
+        "app": F.ALE_APP_ID,
+    }
+    defaults = {
+        "interface": ETHERNET,
+        "app": BROWSER,
+        "flags": 0,
+        "local": "192.168.1.20" if not layer.is_v6 else "fe80::20",
+    }
     merged = {**defaults, **values}
     return session.classify(layer, {fields[k]: v for k, v in merged.items()})
 
@@ -107,7 +121,9 @@ def test_dns_only_to_the_listed_servers(session, installed, layer, server, proto
 
 
 def test_unlisted_dns_is_blocked_even_through_the_tunnel_and_on_loopback(session, installed):
-    tunnel = decide(session, CONNECT_V4, protocol="udp", remote="10.64.0.9", port=53, interface=TUNNEL)
+    tunnel = decide(
+        session, CONNECT_V4, protocol="udp", remote="10.64.0.9", port=53, interface=TUNNEL
+    )
     assert (tunnel.action, named(tunnel)) == (BLOCK, "block DNS")
     loopback = decide(session, CONNECT_V4, protocol="udp", remote="127.0.0.1", port=53, flags=0x1)
     assert (loopback.action, named(loopback)) == (BLOCK, "block DNS")
@@ -116,30 +132,54 @@ def test_unlisted_dns_is_blocked_even_through_the_tunnel_and_on_loopback(session
 def test_loopback_and_tunnel_traffic_is_permitted(session, installed):
     loopback = decide(session, CONNECT_V4, protocol="tcp", remote="127.0.0.1", port=8080, flags=0x1)
     assert (loopback.action, named(loopback)) == (PERMIT, "permit loopback")
-    for layer, remote in ((CONNECT_V4, "1.1.1.1"), (ACCEPT_V4, "1.1.1.1"), (CONNECT_V6, "2606:4700::1111")):
+    for layer, remote in (
+        (CONNECT_V4, "1.1.1.1"),
+        (ACCEPT_V4, "1.1.1.1"),
+        (CONNECT_V6, "2606:4700::1111"),
+    ):
         tunnel = decide(session, layer, protocol="tcp", remote=remote, port=443, interface=TUNNEL)
         assert (tunnel.action, named(tunnel)) == (PERMIT, "permit tunnel interface")
 
 
-@pytest.mark.parametrize("layer,remote", [(CONNECT_V4, "192.168.1.1"), (CONNECT_V4, "8.8.8.8"),
-                                          (ACCEPT_V4, "192.168.1.77"), (CONNECT_V6, "2001:db8::1"),
-                                          (ACCEPT_V6, "fe80::77")])
+@pytest.mark.parametrize(
+    "layer,remote",
+    [
+        (CONNECT_V4, "192.168.1.1"),
+        (CONNECT_V4, "8.8.8.8"),
+        (ACCEPT_V4, "192.168.1.77"),
+        (CONNECT_V6, "2001:db8::1"),
+        (ACCEPT_V6, "fe80::77"),
+    ],
+)
 def test_lan_and_internet_are_blocked(session, installed, layer, remote):
     d = decide(session, layer, protocol="tcp", remote=remote, port=443)
     assert (d.action, named(d), d.hard) == (BLOCK, "block all", True)
 
 
 def test_dhcp_and_ndp_are_permitted(session, installed):
-    dhcp4 = decide(session, CONNECT_V4, protocol="udp", local_port=68, remote="255.255.255.255", port=67)
+    dhcp4 = decide(
+        session, CONNECT_V4, protocol="udp", local_port=68, remote="255.255.255.255", port=67
+    )
     assert (dhcp4.action, named(dhcp4)) == (PERMIT, "permit DHCPv4")
-    unicast = decide(session, CONNECT_V4, protocol="udp", local_port=68, remote="192.168.1.1", port=67)
+    unicast = decide(
+        session, CONNECT_V4, protocol="udp", local_port=68, remote="192.168.1.1", port=67
+    )
     assert unicast.action == BLOCK  # outbound DHCPv4 only to the broadcast address
     offer = decide(session, ACCEPT_V4, protocol="udp", local_port=68, remote="192.168.1.1", port=67)
     assert (offer.action, named(offer)) == (PERMIT, "permit DHCPv4")
-    dhcp6 = decide(session, CONNECT_V6, protocol="udp", local="fe80::20", local_port=546,
-                   remote="ff02::1:2", port=547)
+    dhcp6 = decide(
+        session,
+        CONNECT_V6,
+        protocol="udp",
+        local="fe80::20",
+        local_port=546,
+        remote="ff02::1:2",
+        port=547,
+    )
     assert (dhcp6.action, named(dhcp6)) == (PERMIT, "permit DHCPv6")
-    solicit = decide(session, CONNECT_V6, protocol=58, local_port=135, port=0, remote="ff02::1:ff00:1")
+    solicit = decide(
+        session, CONNECT_V6, protocol=58, local_port=135, port=0, remote="ff02::1:ff00:1"
+    )
     assert (solicit.action, named(solicit)) == (PERMIT, "permit NDP neighbor solicitation")
     advert = decide(session, ACCEPT_V6, protocol=58, local_port=134, port=0, remote="fe80::1")
     assert (advert.action, named(advert)) == (PERMIT, "permit NDP router advertisement")
@@ -155,34 +195,63 @@ def test_the_tunnel_service_may_reach_anything(session, installed):
 
 def test_another_products_lower_soft_permit_cannot_open_it(session, installed):
     other = session.add_sublayer(wfp.Sublayer(name="other product", weight=0x1000))
-    session.add_rule(wfp.Rule(name="other permits the web", layer=CONNECT_V4, sublayer=other,
-                              action=PERMIT, conditions=[F.IP_REMOTE_PORT == 443]))
+    session.add_rule(
+        wfp.Rule(
+            name="other permits the web",
+            layer=CONNECT_V4,
+            sublayer=other,
+            action=PERMIT,
+            conditions=[F.IP_REMOTE_PORT == 443],
+        )
+    )
     d = decide(session, CONNECT_V4, protocol="tcp", remote="8.8.8.8", port=443)
     assert (d.action, named(d)) == (BLOCK, "block all")
 
 
 @pytest.mark.parametrize("hard_block", [False, True])
 def test_a_heavier_sublayers_soft_permit_cannot_open_it(session, hard_block):
-    ks = killswitch(TUNNEL, (DNS4,), app_path=APP, hard_block=hard_block, sublayer_weight=0x8000).install(session)
+    ks = killswitch(
+        TUNNEL, (DNS4,), app_path=APP, hard_block=hard_block, sublayer_weight=0x8000
+    ).install(session)
     assert all(r.hard == hard_block for r in ks.rules if r.name == "block all")
     other = session.add_sublayer(wfp.Sublayer(name="heavier product", weight=0x9000))
-    session.add_rule(wfp.Rule(name="other permits all", layer=CONNECT_V4, sublayer=other, action=PERMIT))
+    session.add_rule(
+        wfp.Rule(name="other permits all", layer=CONNECT_V4, sublayer=other, action=PERMIT)
+    )
     d = decide(session, CONNECT_V4, protocol="tcp", remote="8.8.8.8", port=443)
     assert (d.action, named(d)) == (BLOCK, "block all")
     # The documented limit: a heavier sublayer's *hard* permit wins.
-    session.add_rule(wfp.Rule(name="other hard permit", layer=CONNECT_V4, sublayer=other, action=PERMIT,
-                              hard=True, weight=wfp.WeightRange(1)))
-    assert named(decide(session, CONNECT_V4, protocol="tcp", remote="8.8.8.8", port=443)) == "other hard permit"
+    session.add_rule(
+        wfp.Rule(
+            name="other hard permit",
+            layer=CONNECT_V4,
+            sublayer=other,
+            action=PERMIT,
+            hard=True,
+            weight=wfp.WeightRange(1),
+        )
+    )
+    assert (
+        named(decide(session, CONNECT_V4, protocol="tcp", remote="8.8.8.8", port=443))
+        == "other hard permit"
+    )
 
 
 def test_connection_walk_names_the_blocking_layer(session, installed):
-    blocked = session.classify_connection("outbound", "tcp", ("192.168.1.20", 50123), ("8.8.8.8", 443),
-                                          app=BROWSER, interface=ETHERNET)
+    blocked = session.classify_connection(
+        "outbound",
+        "tcp",
+        ("192.168.1.20", 50123),
+        ("8.8.8.8", 443),
+        app=BROWSER,
+        interface=ETHERNET,
+    )
     assert blocked.action == BLOCK and blocked.layer == CONNECT_V4
     assert named(blocked.decision) == "block all"
     assert "BLOCK at ALE_AUTH_CONNECT_V4" in str(blocked)
-    through = session.classify_connection("outbound", "tcp", ("10.64.0.5", 50123), ("8.8.8.8", 443),
-                                          app=BROWSER, interface=TUNNEL)
+    through = session.classify_connection(
+        "outbound", "tcp", ("10.64.0.5", 50123), ("8.8.8.8", 443), app=BROWSER, interface=TUNNEL
+    )
     assert through.permitted
 
 
@@ -199,7 +268,9 @@ def test_remove_takes_everything_away(session):
     ks = killswitch(TUNNEL, (DNS4, DNS6), app_path=APP)
     with ks.install(session):
         assert len(session.rules(provider=PROVIDER_KEY)) == 35
-        assert decide(session, CONNECT_V4, protocol="tcp", remote="8.8.8.8", port=443).action == BLOCK
+        assert (
+            decide(session, CONNECT_V4, protocol="tcp", remote="8.8.8.8", port=443).action == BLOCK
+        )
     assert not ks.installed and session.rules() == []
     assert all(s.key != ks.sublayer.key for s in session.sublayers())
     assert decide(session, CONNECT_V4, protocol="tcp", remote="8.8.8.8", port=443).action == PERMIT

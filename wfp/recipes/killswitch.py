@@ -77,15 +77,19 @@ class KillSwitch:
 
     @property
     def installed(self) -> bool:
-        """Whether :meth:`install` put it in an engine (and :meth:`remove` has not taken it away)."""
+        """Whether :meth:`install` put it in an engine and :meth:`remove` has not taken it."""
         return self.session is not None
 
     def install(self, session: Any) -> "KillSwitch":
         """Add the provider, the sublayer and every rule in one transaction (the session's own
         if one is open), all or nothing."""
         if self.installed:
-            raise ValidationError(FWP_E_INVALID_PARAMETER, field="killswitch", value=self.provider.key,
-                                  reason="already installed; remove() it first")
+            raise ValidationError(
+                FWP_E_INVALID_PARAMETER,
+                field="killswitch",
+                value=self.provider.key,
+                reason="already installed; remove() it first",
+            )
         if session.in_transaction:
             self._add(session)
         else:
@@ -105,8 +109,12 @@ class KillSwitch:
         process's, for a persistent one)."""
         session = session if session is not None else self.session
         if session is None:
-            raise ValidationError(FWP_E_INVALID_PARAMETER, field="session", value=None,
-                                  reason="not installed here: pass the session to remove it through")
+            raise ValidationError(
+                FWP_E_INVALID_PARAMETER,
+                field="session",
+                value=None,
+                reason="not installed here: pass the session to remove it through",
+            )
         remove_stale(session, self.provider.key)
         self.session = None
         self.ids = ()
@@ -123,7 +131,8 @@ class KillSwitch:
 
     def __repr__(self) -> str:
         state = "installed" if self.installed else "not installed"
-        return f"<KillSwitch {len(self.rules)} rules, sublayer weight 0x{self.sublayer.weight:04x}, {state}>"
+        weight = self.sublayer.weight
+        return f"<KillSwitch {len(self.rules)} rules, sublayer weight 0x{weight:04x}, {state}>"
 
 
 def remove_stale(session: Any, provider_key: uuid.UUID = PROVIDER_KEY) -> None:
@@ -147,12 +156,18 @@ def remove_stale(session: Any, provider_key: uuid.UUID = PROVIDER_KEY) -> None:
 
 def _check_interface(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 64:
-        raise ValidationError(FWP_E_INVALID_PARAMETER, field="tunnel_interface", value=value,
-                              reason="the tunnel interface's LUID, an unsigned 64-bit int")
+        raise ValidationError(
+            FWP_E_INVALID_PARAMETER,
+            field="tunnel_interface",
+            value=value,
+            reason="the tunnel interface's LUID, an unsigned 64-bit int",
+        )
     return value
 
 
-def _split_servers(servers: Iterable[Address]) -> Tuple[List[ipaddress.IPv4Address], List[ipaddress.IPv6Address]]:
+def _split_servers(
+    servers: Iterable[Address],
+) -> Tuple[List[ipaddress.IPv4Address], List[ipaddress.IPv6Address]]:
     if isinstance(servers, (str, bytes, ipaddress.IPv4Address, ipaddress.IPv6Address)):
         servers = [servers]  # type: ignore[list-item]
     v4: List[ipaddress.IPv4Address] = []
@@ -161,8 +176,12 @@ def _split_servers(servers: Iterable[Address]) -> Tuple[List[ipaddress.IPv4Addre
         try:
             address = ipaddress.ip_address(server.strip() if isinstance(server, str) else server)
         except ValueError:
-            raise ValidationError(FWP_E_INVALID_PARAMETER, field=f"dns_servers[{i}]", value=server,
-                                  reason="not an IP address") from None
+            raise ValidationError(
+                FWP_E_INVALID_PARAMETER,
+                field=f"dns_servers[{i}]",
+                value=server,
+                reason="not an IP address",
+            ) from None
         (v4 if address.version == 4 else v6).append(address)  # type: ignore[arg-type]
     return v4, v6
 
@@ -172,17 +191,29 @@ def _service_app_id(app_path: Any) -> bytes:
         return bytes(app_path)  # already an app id
     if app_path is None:
         if sys.platform != "win32":
-            raise ValidationError(FWP_E_INVALID_PARAMETER, field="app_path", value=None,
-                                  reason="the tunnel service's executable (a Windows path) is needed "
-                                         "off Windows; on Windows it defaults to this program")
+            raise ValidationError(
+                FWP_E_INVALID_PARAMETER,
+                field="app_path",
+                value=None,
+                reason="the tunnel service's executable (a Windows path) is needed "
+                "off Windows; on Windows it defaults to this program",
+            )
         app_path = sys.executable
     return app_id(os.fspath(app_path))
 
 
-def killswitch(tunnel_interface: int, dns_servers: Iterable[Address] = (), *, hard_block: bool = False,
-               sublayer_weight: int = 0xFFFF, persistent: bool = False, app_path: Any = None,
-               restrict: bool = True, service_sid: Optional[str] = None,
-               provider_key: uuid.UUID = PROVIDER_KEY) -> KillSwitch:
+def killswitch(
+    tunnel_interface: int,
+    dns_servers: Iterable[Address] = (),
+    *,
+    hard_block: bool = False,
+    sublayer_weight: int = 0xFFFF,
+    persistent: bool = False,
+    app_path: Any = None,
+    restrict: bool = True,
+    service_sid: Optional[str] = None,
+    provider_key: uuid.UUID = PROVIDER_KEY,
+) -> KillSwitch:
     """WireGuard's kill-switch rule set (see the module documentation), not yet installed.
 
     ``tunnel_interface`` is the tunnel's interface LUID; ``dns_servers`` the only resolvers DNS
@@ -196,19 +227,45 @@ def killswitch(tunnel_interface: int, dns_servers: Iterable[Address] = (), *, ha
     v4_servers, v6_servers = _split_servers(dns_servers)
     service = _service_app_id(app_path)
     provider_key = uuid.UUID(str(provider_key))
-    provider = Provider(key=provider_key, name="wfpkit kill switch", persistent=persistent,
-                        description="Kill switch: only the tunnel, loopback, DHCP, NDP and listed DNS")
-    sublayer = Sublayer(key=uuid.uuid5(provider_key, "sublayer"), name="wfpkit kill switch filters",
-                        description="Permissive and blocking filters", weight=sublayer_weight,
-                        provider=provider_key, persistent=persistent)
+    provider = Provider(
+        key=provider_key,
+        name="wfpkit kill switch",
+        persistent=persistent,
+        description="Kill switch: only the tunnel, loopback, DHCP, NDP and listed DNS",
+    )
+    sublayer = Sublayer(
+        key=uuid.uuid5(provider_key, "sublayer"),
+        name="wfpkit kill switch filters",
+        description="Permissive and blocking filters",
+        weight=sublayer_weight,
+        provider=provider_key,
+        persistent=persistent,
+    )
     rules: List[Rule] = []
 
-    def add(name: str, layers: Iterable[Layer], weight: int, action: Action, conditions: List[Condition],
-            hard: bool = False) -> None:
+    def add(
+        name: str,
+        layers: Iterable[Layer],
+        weight: int,
+        action: Action,
+        conditions: List[Condition],
+        hard: bool = False,
+    ) -> None:
         for layer in layers:
-            rules.append(Rule(key=uuid.uuid5(provider_key, f"{name}|{layer.name}"), name=name, layer=layer,
-                              sublayer=sublayer.key, provider=provider_key, weight=WeightRange(weight),
-                              action=action, conditions=conditions, hard=hard, persistent=persistent))
+            rules.append(
+                Rule(
+                    key=uuid.uuid5(provider_key, f"{name}|{layer.name}"),
+                    name=name,
+                    layer=layer,
+                    sublayer=sublayer.key,
+                    provider=provider_key,
+                    weight=WeightRange(weight),
+                    action=action,
+                    conditions=conditions,
+                    hard=hard,
+                    persistent=persistent,
+                )
+            )
 
     service_conditions = [Field.ALE_APP_ID == service]
     if service_sid is not None:
@@ -221,26 +278,65 @@ def killswitch(tunnel_interface: int, dns_servers: Iterable[Address] = (), *, ha
     if v4_servers or v6_servers:
         add("block DNS", ALE_LAYERS, 14, Action.BLOCK, dns)
     if v4_servers:
-        add("permit DNS to listed servers", (CONNECT_V4, ACCEPT_V4), 15, Action.PERMIT,
-            dns + [Field.IP_REMOTE_ADDRESS == s for s in v4_servers])
+        add(
+            "permit DNS to listed servers",
+            (CONNECT_V4, ACCEPT_V4),
+            15,
+            Action.PERMIT,
+            dns + [Field.IP_REMOTE_ADDRESS == s for s in v4_servers],
+        )
     if v6_servers:
-        add("permit DNS to listed servers", (CONNECT_V6, ACCEPT_V6), 15, Action.PERMIT,
-            dns + [Field.IP_REMOTE_ADDRESS == s for s in v6_servers])
+        add(
+            "permit DNS to listed servers",
+            (CONNECT_V6, ACCEPT_V6),
+            15,
+            Action.PERMIT,
+            dns + [Field.IP_REMOTE_ADDRESS == s for s in v6_servers],
+        )
 
     add("permit loopback", ALE_LAYERS, 13, Action.PERMIT, [Field.FLAGS.all_set(IS_LOOPBACK)])
-    add("permit tunnel interface", ALE_LAYERS, 12, Action.PERMIT, [Field.IP_LOCAL_INTERFACE == interface])
+    add(
+        "permit tunnel interface",
+        ALE_LAYERS,
+        12,
+        Action.PERMIT,
+        [Field.IP_LOCAL_INTERFACE == interface],
+    )
 
     dhcp4 = [Field.IP_PROTOCOL == UDP, Field.IP_LOCAL_PORT == 68, Field.IP_REMOTE_PORT == 67]
-    add("permit DHCPv4", (CONNECT_V4,), 12, Action.PERMIT,
-        dhcp4 + [Field.IP_REMOTE_ADDRESS == ipaddress.IPv4Address("255.255.255.255")])
+    add(
+        "permit DHCPv4",
+        (CONNECT_V4,),
+        12,
+        Action.PERMIT,
+        dhcp4 + [Field.IP_REMOTE_ADDRESS == ipaddress.IPv4Address("255.255.255.255")],
+    )
     add("permit DHCPv4", (ACCEPT_V4,), 12, Action.PERMIT, dhcp4)
 
-    dhcp6 = [Field.IP_PROTOCOL == UDP, Field.IP_REMOTE_PORT == 547, Field.IP_LOCAL_ADDRESS.in_(LINK_LOCAL),
-             Field.IP_LOCAL_PORT == 546]
-    add("permit DHCPv6", (CONNECT_V6,), 12, Action.PERMIT,
-        dhcp6 + [Field.IP_REMOTE_ADDRESS == ipaddress.IPv6Address("ff02::1:2"),
-                 Field.IP_REMOTE_ADDRESS == ipaddress.IPv6Address("ff05::1:3")])
-    add("permit DHCPv6", (ACCEPT_V6,), 12, Action.PERMIT, dhcp6 + [Field.IP_REMOTE_ADDRESS.in_(LINK_LOCAL)])
+    dhcp6 = [
+        Field.IP_PROTOCOL == UDP,
+        Field.IP_REMOTE_PORT == 547,
+        Field.IP_LOCAL_ADDRESS.in_(LINK_LOCAL),
+        Field.IP_LOCAL_PORT == 546,
+    ]
+    add(
+        "permit DHCPv6",
+        (CONNECT_V6,),
+        12,
+        Action.PERMIT,
+        dhcp6
+        + [
+            Field.IP_REMOTE_ADDRESS == ipaddress.IPv6Address("ff02::1:2"),
+            Field.IP_REMOTE_ADDRESS == ipaddress.IPv6Address("ff05::1:3"),
+        ],
+    )
+    add(
+        "permit DHCPv6",
+        (ACCEPT_V6,),
+        12,
+        Action.PERMIT,
+        dhcp6 + [Field.IP_REMOTE_ADDRESS.in_(LINK_LOCAL)],
+    )
 
     def ndp(message: int, remote: Optional[Condition]) -> List[Condition]:
         conditions = [Field.IP_PROTOCOL == ICMPV6, Field.ICMP_TYPE == message, Field.ICMP_CODE == 0]
@@ -249,9 +345,27 @@ def killswitch(tunnel_interface: int, dns_servers: Iterable[Address] = (), *, ha
     all_routers = Field.IP_REMOTE_ADDRESS == ipaddress.IPv6Address("ff02::2")
     link_local_peer = Field.IP_REMOTE_ADDRESS.in_(LINK_LOCAL)
     add("permit NDP router solicitation", (CONNECT_V6,), 12, Action.PERMIT, ndp(133, all_routers))
-    add("permit NDP router advertisement", (ACCEPT_V6,), 12, Action.PERMIT, ndp(134, link_local_peer))
-    add("permit NDP neighbor solicitation", (CONNECT_V6, ACCEPT_V6), 12, Action.PERMIT, ndp(135, None))
-    add("permit NDP neighbor advertisement", (CONNECT_V6, ACCEPT_V6), 12, Action.PERMIT, ndp(136, None))
+    add(
+        "permit NDP router advertisement",
+        (ACCEPT_V6,),
+        12,
+        Action.PERMIT,
+        ndp(134, link_local_peer),
+    )
+    add(
+        "permit NDP neighbor solicitation",
+        (CONNECT_V6, ACCEPT_V6),
+        12,
+        Action.PERMIT,
+        ndp(135, None),
+    )
+    add(
+        "permit NDP neighbor advertisement",
+        (CONNECT_V6, ACCEPT_V6),
+        12,
+        Action.PERMIT,
+        ndp(136, None),
+    )
     add("permit NDP redirect", (ACCEPT_V6,), 12, Action.PERMIT, ndp(137, link_local_peer))
 
     add("block all", ALE_LAYERS, 0, Action.BLOCK, [], hard=hard_block)
