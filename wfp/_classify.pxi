@@ -275,6 +275,24 @@ cdef int compose_classify_value(wfp_arena *arena, object value, wfp_value0 *out)
     return compose_value(arena, value, &out.type, &out.uint8, False)
 
 
+cdef bytes guid_bytes(const wfp_guid *g):
+    """A GUID's 16 bytes in RFC 4122 order (uuid.UUID(bytes=...)), built field by field so the
+    host's byte order does not matter; cheaper than a UUID, which Python builds when asked."""
+    cdef uint8_t raw[16]
+    cdef int i
+    raw[0] = <uint8_t>(g.Data1 >> 24)
+    raw[1] = <uint8_t>(g.Data1 >> 16)
+    raw[2] = <uint8_t>(g.Data1 >> 8)
+    raw[3] = <uint8_t>g.Data1
+    raw[4] = <uint8_t>(g.Data2 >> 8)
+    raw[5] = <uint8_t>g.Data2
+    raw[6] = <uint8_t>(g.Data3 >> 8)
+    raw[7] = <uint8_t>g.Data3
+    for i in range(8):
+        raw[8 + i] = g.Data4[i]
+    return PyBytes_FromStringAndSize(<const char *>raw, 16)
+
+
 cdef tuple parse_classify_result(const wfp_classify_result *r, dict interned):
     cdef uint32_t i, j
     cdef const wfp_classify_sublayer *s
@@ -287,17 +305,17 @@ cdef tuple parse_classify_result(const wfp_classify_result *r, dict interned):
             if j >= r.num_steps:
                 break
             step = &r.steps[j]
-            steps.append((parse_guid(&step.filter_key, interned), step.filter_id,
+            steps.append((guid_bytes(&step.filter_key), step.filter_id,
                           step.effective_weight, step.outcome, step.flags))
-        sublayers.append((parse_guid(&s.sublayer_key, interned), s.weight, s.action, bool(s.hard),
+        sublayers.append((guid_bytes(&s.sublayer_key), s.weight, s.action, bool(s.hard),
                           s.effect, s.filter_id, tuple(steps)))
     decided = bool(r.decided)
     return (
         r.action,
         decided,
         r.filter_id if decided else None,
-        parse_guid(&r.filter_key, interned) if decided else None,
-        parse_guid(&r.sublayer_key, interned) if decided else None,
+        guid_bytes(&r.filter_key) if decided else None,
+        guid_bytes(&r.sublayer_key) if decided else None,
         bool(r.hard),
         bool(r.vetoed),
         bool(r.trace_truncated),
@@ -307,7 +325,8 @@ cdef tuple parse_classify_result(const wfp_classify_result *r, dict interned):
 
 def classify_rows(CoreSession session, layer_key, rows, uint32_t flags, CalloutBridge callouts=None):
     """Classify each row (a sequence of (field, (data_type, payload))) at one layer; a field is
-    its key or its position in the layer's table (classify_field_index).
+    its key or its position in the layer's table (classify_field_index).  GUIDs in the results
+    are 16 bytes in RFC 4122 order (uuid.UUID(bytes=...)).
 
     One arena, one call into C with the GIL released.  Returns a list of result tuples (see
     parse_classify_result).  A failing row raises CoreError with .index = the row and

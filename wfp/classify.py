@@ -203,6 +203,11 @@ class SublayerTrace:
 
 
 _ACTIONS = {int(Action.PERMIT): Action.PERMIT, int(Action.BLOCK): Action.BLOCK}
+
+
+def _uuid_of(raw: bytes) -> uuid.UUID:
+    return uuid.UUID(bytes=raw)
+
 _EFFECTS = {int(e): e for e in Effect}
 _OUTCOMES = {int(o): o for o in Outcome}
 
@@ -217,20 +222,8 @@ class Decision:
     order, with the rules that matched in each.  ``str(decision)`` explains it.
     """
 
-    __slots__ = (
-        "layer",
-        "action",
-        "decided",
-        "rule_id",
-        "rule_key",
-        "sublayer",
-        "hard",
-        "vetoed",
-        "trace_truncated",
-        "_names",
-        "_trace_wire",
-        "_trace",
-    )
+    __slots__ = ("layer", "action", "decided", "rule_id", "hard", "vetoed", "trace_truncated",
+                 "_rule_key", "_sublayer", "_names", "_trace_wire", "_trace")
 
     def __init__(self, layer: Layer, wire: tuple, names: _Names) -> None:
         (action, decided, rule_id, rule_key, sublayer, hard, vetoed, truncated, sublayers) = wire
@@ -238,14 +231,26 @@ class Decision:
         self.action = _ACTIONS[action]
         self.decided = decided
         self.rule_id: Optional[int] = rule_id
-        self.rule_key: Optional[uuid.UUID] = rule_key
-        self.sublayer: Optional[uuid.UUID] = sublayer
+        self._rule_key = rule_key  # 16 bytes until asked for
+        self._sublayer = sublayer
         self.hard = hard
         self.vetoed = vetoed
         self.trace_truncated = truncated
         self._names = names
         self._trace_wire = sublayers
         self._trace: Optional[Tuple[SublayerTrace, ...]] = None
+
+    @property
+    def rule_key(self) -> Optional[uuid.UUID]:
+        """The deciding rule's key, None when no rule decided."""
+        raw = self._rule_key
+        return _uuid_of(raw) if raw is not None else None
+
+    @property
+    def sublayer(self) -> Optional[uuid.UUID]:
+        """The key of the deciding rule's sublayer, None when no rule decided."""
+        raw = self._sublayer
+        return _uuid_of(raw) if raw is not None else None
 
     @property
     def trace(self) -> Tuple[SublayerTrace, ...]:
@@ -255,7 +260,7 @@ class Decision:
             names = self._names
             self._trace = tuple(
                 SublayerTrace(
-                    sublayer=key,
+                    sublayer=_uuid_of(key),
                     weight=weight,
                     action=_ACTIONS.get(s_action),
                     hard=s_hard,
@@ -263,7 +268,7 @@ class Decision:
                     rule_id=s_rule or None,
                     steps=tuple(
                         Step(
-                            rule_key=f_key,
+                            rule_key=_uuid_of(f_key),
                             rule_id=f_id,
                             effective_weight=weight_value,
                             outcome=_OUTCOMES[outcome],
@@ -297,8 +302,8 @@ class Decision:
             self.action,
             self.decided,
             self.rule_id,
-            self.rule_key,
-            self.sublayer,
+            self._rule_key,
+            self._sublayer,
             self.hard,
             self.vetoed,
             self._trace_wire,

@@ -45,17 +45,15 @@ from wfp import _core, _ids
 from wfp.appid import app_id
 from wfp.errors import NotFound, ValidationError, WFPError
 from wfp.fields import (
-    Condition, DataType, Field, FieldType, Layer, Match, Range, RawValue, coerce_field,
+    Condition, Field, FieldType, Layer, Match, Range, coerce_field,
     coerce_layer,
 )
 from wfp.rules import Action, Provider, Rule, Sublayer, WeightRange, error_code
-from wfp.security import SecurityDescriptor
 from wfp.session import _ENUM_EVERYTHING
 
 __all__ = [
     "load", "loads", "Policy", "Plan", "Change", "PolicyError", "RuleOrigin", "Snapshot",
-    "load_snapshot", "read_document", "render_toml", "condition_to_data", "conditions_to_data",
-    "weight_to_data", "CHUNK_MAX_ENTRIES", "CHUNK_MIN_ENTRIES", "CHUNK_BOUNDARY_MODULUS",
+    "load_snapshot", "read_document", "render_toml", "CHUNK_MAX_ENTRIES", "CHUNK_MIN_ENTRIES", "CHUNK_BOUNDARY_MODULUS",
     "POLICY_NAMESPACE", "FORMAT_VERSION", "schema_path", "provider_key_for", "sublayer_key_for",
     "rule_key_for", "read_address_list", "parse_prefix", "collapse", "collapse_prefixes",
     "chunk_entries",
@@ -90,8 +88,6 @@ _INVALID_NET_MASK = error_code("FWP_E_INVALID_NET_MASK")
 _INVALID_WEIGHT = error_code("FWP_E_INVALID_WEIGHT")
 
 _UNIVERSAL_SUBLAYER = uuid.UUID(_ids.SUBLAYERS["UNIVERSAL"])
-_BUILTIN_PROVIDERS = frozenset(uuid.UUID(k) for k in _ids.PROVIDERS.values())
-_BUILTIN_SUBLAYERS = frozenset(uuid.UUID(k) for k in _ids.SUBLAYERS.values())
 
 _ADDRESS_FIELDS = frozenset(
     f for layer in Layer for f, (_dt, ft) in layer.fields.items() if ft == FieldType.IP_ADDRESS)
@@ -156,7 +152,6 @@ def _rebuild_policy_error(code: int, path: str, where: str, reason: str, line: O
 
 _TOML_ERROR_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 _TOML_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_\-\"'. ]+?)\s*\]\]")
-_TOML_TABLE_HEADER = re.compile(r"^\s*\[")
 
 
 class _Source:
@@ -1457,59 +1452,6 @@ def _as_new(rule: Rule, *, force: bool = False) -> Rule:
     values = {f.name: getattr(rule, f.name) for f in dataclass_fields(Rule)
               if f.init and f.name not in ("id", "effective_weight", "disabled")}
     return Rule(**values)
-
-
-# --------------------------------------------------------------------------------------------
-# Rendering values (for export, rules --json and snapshots)
-# --------------------------------------------------------------------------------------------
-
-def _value_to_data(value: Any) -> Any:
-    if isinstance(value, bool) or isinstance(value, (int, str)):
-        return value
-    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network,
-                          ipaddress.IPv6Network, uuid.UUID)):
-        return str(value)
-    if isinstance(value, SecurityDescriptor):
-        return value.sddl
-    if isinstance(value, bytes):
-        return {"hex": value.hex()}
-    if isinstance(value, Field) or isinstance(value, Layer):
-        return value.name
-    if isinstance(value, float):
-        return value
-    raise ValueError(f"cannot write {type(value).__name__} {value!r} in a policy file")
-
-
-def condition_to_data(condition: Condition) -> Any:
-    """A condition's value in policy-file syntax: a plain value for EQUAL, ``{range = [lo,
-    hi]}`` for RANGE, ``{match = "...", value = ...}`` otherwise."""
-    value = condition.value
-    if isinstance(value, RawValue):
-        raise ValueError(f"cannot write a raw value (data type {value.data_type}) in a policy file")
-    match = condition.match
-    if match == Match.RANGE and isinstance(value, Range):
-        return {"range": [_value_to_data(value.low), _value_to_data(value.high)]}
-    if match == Match.EQUAL:
-        return _value_to_data(value)
-    name = match.name.lower() if isinstance(match, Match) else str(match)
-    return {"match": name, "value": _value_to_data(value)}
-
-
-def conditions_to_data(conditions: Iterable[Condition]) -> Dict[str, Any]:
-    """A rule's conditions as a policy ``conditions`` table (repeated fields become lists)."""
-    table: Dict[str, List[Any]] = {}
-    for condition in conditions:
-        name = condition.field.name.lower() if isinstance(condition.field, Field) \
-            else str(condition.field)
-        table.setdefault(name, []).append(condition_to_data(condition))
-    return {k: (v[0] if len(v) == 1 else v) for k, v in table.items()}
-
-
-def weight_to_data(weight: Any) -> Any:
-    """A weight in policy-file syntax: an int, ``{range = n}`` or None (automatic)."""
-    if isinstance(weight, WeightRange):
-        return {"range": weight.value}
-    return weight
 
 
 # --------------------------------------------------------------------------------------------
