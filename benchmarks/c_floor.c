@@ -309,11 +309,11 @@ int main(int argc, char **argv)
                               ? after.heap_bytes - before.heap_bytes
                               : 0;
     printf("{\"impl\": \"c_floor\", \"backend\": \"%s\", \"n\": %zu, \"add_s\": %.9f, "
-           "\"enum_s\": %.9f, \"add_cpu_s\": %.9f, \"enum_cpu_s\": %.9f, \"heap_bytes\": %zu, \"engine_bytes_added\": %zu, "
-           "\"name_bytes\": %zu, \"filters_in_engine\": %zu, \"peak_rss_bytes\": %" PRIu64
-           ", \"checksum\": %" PRIu64 "}\n",
-           backend->name, n, add_s, enum_s, add_cpu_s, enum_cpu_s, after.heap_bytes, engine_bytes, name_bytes,
-           after.filters, rss, checksum);
+           "\"enum_s\": %.9f, \"add_cpu_s\": %.9f, \"enum_cpu_s\": %.9f, \"heap_bytes\": %zu, "
+           "\"engine_bytes_added\": %zu, \"name_bytes\": %zu, \"filters_in_engine\": %zu, "
+           "\"peak_rss_bytes\": %" PRIu64 ", \"checksum\": %" PRIu64 "}\n",
+           backend->name, n, add_s, enum_s, add_cpu_s, enum_cpu_s, after.heap_bytes, engine_bytes,
+           name_bytes, after.filters, rss, checksum);
 
     free(filters);
     free(conditions);

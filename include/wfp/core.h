@@ -165,6 +165,14 @@ int wfp_guid_equal(const wfp_guid *a, const wfp_guid *b);
 int wfp_guid_is_null(const wfp_guid *g);
 extern const wfp_guid WFP_GUID_NULL;
 
+/* ---- naming a backend-table slot ---- */
+/*
+ * The fwpuclnt export behind a slot, given offsetof(wfp_backend, slot), e.g.
+ * offsetof(wfp_backend, filter_add) -> "FwpmFilterAdd0"; NULL for an offset that is not a
+ * function slot.  Lets a caller that finds a slot NULL name the missing function on any platform.
+ */
+const char *wfp_backend_function_name(size_t slot_offset);
+
 #ifdef __cplusplus
 }
 #endif
