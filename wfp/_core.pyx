@@ -20,7 +20,8 @@ from cpython.unicode cimport PyUnicode_DecodeUTF16
 from libc.stdint cimport (
     uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t, SIZE_MAX,
 )
-from libc.string cimport memcmp, memcpy, memset
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcmp, memcpy, memset, strcmp
 
 from wfp.includes.abi cimport *
 from wfp.includes.core cimport *
@@ -100,6 +101,88 @@ def win_available():
     cdef uint32_t status = 0
     cdef const wfp_backend *table = wfp_win_backend(&status)
     return (table != NULL, 0 if table != NULL else status)
+
+
+cdef object unsupported(const wfp_backend *table, const void *slot):
+    """CoreError WFPKIT_E_UNSUPPORTED naming the fwpuclnt function whose table slot (an address
+    inside table) is NULL, as on a Windows whose fwpuclnt.dll lacks that export."""
+    cdef const char *name = wfp_backend_function_name(<size_t>(<const char *>slot
+                                                               - <const char *>table))
+    return CoreError(WFPKIT_E_UNSUPPORTED,
+                     name.decode("ascii") if name != NULL else "a backend function")
+
+
+cdef int require_enum_functions(const wfp_backend *table, wfp_enum_kind kind) except -1:
+    """Every slot the pager calls for kind is present (checked before a handle is created, so a
+    missing destroy or free never strands one)."""
+    if table.free_memory == NULL:
+        raise unsupported(table, &table.free_memory)
+    if kind == WFP_ENUM_FILTERS:
+        if table.filter_create_enum_handle == NULL:
+            raise unsupported(table, &table.filter_create_enum_handle)
+        if table.filter_enum == NULL:
+            raise unsupported(table, &table.filter_enum)
+        if table.filter_destroy_enum_handle == NULL:
+            raise unsupported(table, &table.filter_destroy_enum_handle)
+    elif kind == WFP_ENUM_SUBLAYERS:
+        if table.sublayer_create_enum_handle == NULL:
+            raise unsupported(table, &table.sublayer_create_enum_handle)
+        if table.sublayer_enum == NULL:
+            raise unsupported(table, &table.sublayer_enum)
+        if table.sublayer_destroy_enum_handle == NULL:
+            raise unsupported(table, &table.sublayer_destroy_enum_handle)
+    elif kind == WFP_ENUM_PROVIDERS:
+        if table.provider_create_enum_handle == NULL:
+            raise unsupported(table, &table.provider_create_enum_handle)
+        if table.provider_enum == NULL:
+            raise unsupported(table, &table.provider_enum)
+        if table.provider_destroy_enum_handle == NULL:
+            raise unsupported(table, &table.provider_destroy_enum_handle)
+    elif kind == WFP_ENUM_LAYERS:
+        if table.layer_create_enum_handle == NULL:
+            raise unsupported(table, &table.layer_create_enum_handle)
+        if table.layer_enum == NULL:
+            raise unsupported(table, &table.layer_enum)
+        if table.layer_destroy_enum_handle == NULL:
+            raise unsupported(table, &table.layer_destroy_enum_handle)
+    elif kind == WFP_ENUM_NET_EVENTS:
+        if table.net_event_create_enum_handle == NULL:
+            raise unsupported(table, &table.net_event_create_enum_handle)
+        if table.net_event_enum == NULL:
+            raise unsupported(table, &table.net_event_enum)
+        if table.net_event_destroy_enum_handle == NULL:
+            raise unsupported(table, &table.net_event_destroy_enum_handle)
+    return 0
+
+
+cdef size_t function_slot_offset(str function_name) except 0:
+    """The offset in wfp_backend of the slot for an fwpuclnt export ("FwpmFilterAdd0")."""
+    cdef wfp_backend probe
+    cdef size_t offset = <size_t>(<char *>&probe.engine_open - <char *>&probe)
+    cdef const char *name
+    encoded = function_name.encode("ascii")
+    while offset < sizeof(wfp_backend):
+        name = wfp_backend_function_name(offset)
+        if name != NULL and strcmp(name, encoded) == 0:
+            return offset
+        offset += sizeof(void *)
+    raise ValueError(f"{function_name!r} is not a function of the backend table")
+
+
+cdef int require_bulk_functions(const wfp_backend *table, bint own_transaction) except -1:
+    """Every slot wfp_bulk_add_filters may call is present (the undo path included)."""
+    if table.filter_add == NULL:
+        raise unsupported(table, &table.filter_add)
+    if own_transaction:
+        if table.transaction_begin == NULL:
+            raise unsupported(table, &table.transaction_begin)
+        if table.transaction_commit == NULL:
+            raise unsupported(table, &table.transaction_commit)
+        if table.transaction_abort == NULL:
+            raise unsupported(table, &table.transaction_abort)
+    elif table.filter_delete_by_id == NULL:
+        raise unsupported(table, &table.filter_delete_by_id)
+    return 0
 
 
 cdef const wfp_backend *backend_by_name(str name) except NULL:
@@ -664,6 +747,8 @@ cdef class SimEngineHandle:
 cdef class CoreSession:
     """An open engine handle on one backend."""
     cdef const wfp_backend *backend
+    # A private copy of the table once _without_function has cleared a slot in it, else NULL.
+    cdef wfp_backend *own_table
     cdef wfp_handle handle
     cdef bint is_open
     # Calls running with the GIL released; close() must not pull the handle from under them.
@@ -685,6 +770,11 @@ cdef class CoreSession:
         if sim_engine is not None and backend != "sim":
             raise ValueError("a SimEngineHandle needs the 'sim' backend")
         self.backend = backend_by_name(backend)
+        # Without engine_close a handle could never be given back: refuse to open one.
+        if self.backend.engine_close == NULL:
+            raise unsupported(self.backend, &self.backend.engine_close)
+        if engine == NULL and self.backend.engine_open == NULL:
+            raise unsupported(self.backend, &self.backend.engine_open)
         memset(&session, 0, sizeof(session))
         wfp_arena_init(&arena, 0)
         try:
@@ -714,6 +804,24 @@ cdef class CoreSession:
             self.is_open = False
             with nogil:  # closing may wait for the engine lock another thread's session holds
                 self.backend.engine_close(self.handle)
+        if self.own_table != NULL:
+            free(self.own_table)
+            self.own_table = NULL
+
+    def _without_function(self, str function_name):
+        """From now on this session's backend table lacks the named fwpuclnt export, as on a
+        Windows whose fwpuclnt.dll does not have it (for tests of the "unsupported" path)."""
+        cdef size_t offset = function_slot_offset(function_name)
+        if offset == <size_t>(<const char *>&self.backend.engine_close
+                              - <const char *>self.backend):
+            raise ValueError("FwpmEngineClose0 cannot be removed: the handle would never be closed")
+        if self.own_table == NULL:
+            self.own_table = <wfp_backend *>malloc(sizeof(wfp_backend))
+            if self.own_table == NULL:
+                raise MemoryError()
+            memcpy(self.own_table, self.backend, sizeof(wfp_backend))
+            self.backend = self.own_table
+        memset(<char *>self.own_table + offset, 0, sizeof(void *))
 
     def close(self):
         """Close the engine handle; idempotent.  An open transaction is aborted by the engine."""
@@ -722,6 +830,8 @@ cdef class CoreSession:
             return
         if self.calls_in_flight:
             raise RuntimeError("the session is in use by another thread")
+        if self.backend.engine_close == NULL:
+            raise unsupported(self.backend, &self.backend.engine_close)
         self.is_open = False
         with nogil:
             status = self.backend.engine_close(self.handle)
@@ -749,6 +859,8 @@ cdef class CoreSession:
         cdef uint32_t flags = WFP_TXN_READ_ONLY if read_only else 0
         self.enter("FwpmTransactionBegin0")
         try:
+            if self.backend.transaction_begin == NULL:
+                raise unsupported(self.backend, &self.backend.transaction_begin)
             with nogil:
                 status = self.backend.transaction_begin(self.handle, flags)
         finally:
@@ -760,6 +872,8 @@ cdef class CoreSession:
         cdef uint32_t status
         self.enter("FwpmTransactionCommit0")
         try:
+            if self.backend.transaction_commit == NULL:
+                raise unsupported(self.backend, &self.backend.transaction_commit)
             with nogil:
                 status = self.backend.transaction_commit(self.handle)
         finally:
@@ -771,6 +885,8 @@ cdef class CoreSession:
         cdef uint32_t status
         self.enter("FwpmTransactionAbort0")
         try:
+            if self.backend.transaction_abort == NULL:
+                raise unsupported(self.backend, &self.backend.transaction_abort)
             with nogil:
                 status = self.backend.transaction_abort(self.handle)
         finally:
@@ -788,6 +904,8 @@ cdef class CoreSession:
         wfp_arena_init(&arena, 0)
         self.enter("FwpmProviderAdd0")
         try:
+            if self.backend.provider_add == NULL:
+                raise unsupported(self.backend, &self.backend.provider_add)
             compose_provider(&arena, provider, &p)
             with nogil:
                 status = self.backend.provider_add(self.handle, &p, NULL)
@@ -803,6 +921,8 @@ cdef class CoreSession:
         compose_guid(key, &guid)
         self.enter("FwpmProviderDeleteByKey0")
         try:
+            if self.backend.provider_delete_by_key == NULL:
+                raise unsupported(self.backend, &self.backend.provider_delete_by_key)
             with nogil:
                 status = self.backend.provider_delete_by_key(self.handle, &guid)
         finally:
@@ -817,6 +937,10 @@ cdef class CoreSession:
         compose_guid(key, &guid)
         self.enter("FwpmProviderGetByKey0")
         try:
+            if self.backend.provider_get_by_key == NULL:
+                raise unsupported(self.backend, &self.backend.provider_get_by_key)
+            if self.backend.free_memory == NULL:
+                raise unsupported(self.backend, &self.backend.free_memory)
             with nogil:
                 status = self.backend.provider_get_by_key(self.handle, &guid, &p)
             if status != 0:
@@ -840,6 +964,8 @@ cdef class CoreSession:
         wfp_arena_init(&arena, 0)
         self.enter("FwpmSubLayerAdd0")
         try:
+            if self.backend.sublayer_add == NULL:
+                raise unsupported(self.backend, &self.backend.sublayer_add)
             compose_sublayer(&arena, sublayer, &s)
             with nogil:
                 status = self.backend.sublayer_add(self.handle, &s, NULL)
@@ -855,6 +981,8 @@ cdef class CoreSession:
         compose_guid(key, &guid)
         self.enter("FwpmSubLayerDeleteByKey0")
         try:
+            if self.backend.sublayer_delete_by_key == NULL:
+                raise unsupported(self.backend, &self.backend.sublayer_delete_by_key)
             with nogil:
                 status = self.backend.sublayer_delete_by_key(self.handle, &guid)
         finally:
@@ -869,6 +997,10 @@ cdef class CoreSession:
         compose_guid(key, &guid)
         self.enter("FwpmSubLayerGetByKey0")
         try:
+            if self.backend.sublayer_get_by_key == NULL:
+                raise unsupported(self.backend, &self.backend.sublayer_get_by_key)
+            if self.backend.free_memory == NULL:
+                raise unsupported(self.backend, &self.backend.free_memory)
             with nogil:
                 status = self.backend.sublayer_get_by_key(self.handle, &guid, &s)
             if status != 0:
@@ -905,6 +1037,7 @@ cdef class CoreSession:
         # Sized for a typical filter's conditions and strings so most batches need one chunk.
         wfp_arena_init(&arena, <size_t>n * (sizeof(wfp_filter0) + 256))
         try:
+            require_bulk_functions(self.backend, own)
             array = <wfp_filter0 *>arena_alloc(&arena, <size_t>n * sizeof(wfp_filter0))
             ids = <uint64_t *>arena_alloc(&arena, <size_t>n * sizeof(uint64_t))
             for item in filters:
@@ -932,6 +1065,8 @@ cdef class CoreSession:
         cdef uint32_t status
         self.enter("FwpmFilterDeleteById0")
         try:
+            if self.backend.filter_delete_by_id == NULL:
+                raise unsupported(self.backend, &self.backend.filter_delete_by_id)
             with nogil:
                 status = self.backend.filter_delete_by_id(self.handle, filter_id)
         finally:
@@ -945,6 +1080,8 @@ cdef class CoreSession:
         compose_guid(key, &guid)
         self.enter("FwpmFilterDeleteByKey0")
         try:
+            if self.backend.filter_delete_by_key == NULL:
+                raise unsupported(self.backend, &self.backend.filter_delete_by_key)
             with nogil:
                 status = self.backend.filter_delete_by_key(self.handle, &guid)
         finally:
@@ -957,6 +1094,10 @@ cdef class CoreSession:
         cdef uint32_t status
         self.enter("FwpmFilterGetById0")
         try:
+            if self.backend.filter_get_by_id == NULL:
+                raise unsupported(self.backend, &self.backend.filter_get_by_id)
+            if self.backend.free_memory == NULL:
+                raise unsupported(self.backend, &self.backend.free_memory)
             with nogil:
                 status = self.backend.filter_get_by_id(self.handle, filter_id, &f)
             if status != 0:
@@ -974,6 +1115,10 @@ cdef class CoreSession:
         compose_guid(key, &guid)
         self.enter("FwpmFilterGetByKey0")
         try:
+            if self.backend.filter_get_by_key == NULL:
+                raise unsupported(self.backend, &self.backend.filter_get_by_key)
+            if self.backend.free_memory == NULL:
+                raise unsupported(self.backend, &self.backend.free_memory)
             with nogil:
                 status = self.backend.filter_get_by_key(self.handle, &guid, &f)
             if status != 0:
@@ -1032,6 +1177,7 @@ cdef class CoreSession:
             compose_guid(sublayer_key, &sublayer_guid)
         self.enter(call)
         try:
+            require_enum_functions(self.backend, kind)
             with nogil:
                 status = wfp_pager_open(&pager, self.backend, self.handle, kind, tmpl, page_size)
             try:
@@ -1074,7 +1220,9 @@ def app_id_from_file_name(str backend, str path):
     cdef wfp_byte_blob *blob = NULL
     cdef uint32_t status
     if table.get_app_id_from_file_name == NULL:
-        raise CoreError(WFPKIT_E_UNSUPPORTED, "FwpmGetAppIdFromFileName0")
+        raise unsupported(table, &table.get_app_id_from_file_name)
+    if table.free_memory == NULL:
+        raise unsupported(table, &table.free_memory)
     wfp_arena_init(&arena, 0)
     try:
         compose_str(&arena, path, &name)

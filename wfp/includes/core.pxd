@@ -124,3 +124,5 @@ cdef extern from "wfp/core.h" nogil:
     int wfp_guid_equal(const wfp_guid *a, const wfp_guid *b)
     int wfp_guid_is_null(const wfp_guid *g)
     const wfp_guid WFP_GUID_NULL
+
+    const char *wfp_backend_function_name(size_t slot_offset)
