@@ -30,13 +30,17 @@ from wfp.includes.errors cimport (
 )
 from wfp.includes.sim cimport *
 
+
+cdef extern from "Python.h":
+    # Sets a slot or data descriptor without the class's own __setattr__ (frozen value types).
+    int PyObject_GenericSetAttr(object target, object name, object value) except -1
+
 import os
 import uuid as _uuid_module
 
 _UUID = _uuid_module.UUID
 _SAFE_UNKNOWN = _uuid_module.SafeUUID.unknown
 _object_new = object.__new__
-_object_setattr = object.__setattr__
 
 # The SDK constants the Python layer needs, read from abi.h so they have one source.
 ACTION_BLOCK = WFP_ACTION_BLOCK
@@ -448,8 +452,8 @@ cdef object make_uuid(object value):
     if not uuid_slots_settable:
         return _UUID(int=value)
     u = _object_new(_UUID)
-    _object_setattr(u, "int", value)
-    _object_setattr(u, "is_safe", _SAFE_UNKNOWN)
+    PyObject_GenericSetAttr(u, "int", value)
+    PyObject_GenericSetAttr(u, "is_safe", _SAFE_UNKNOWN)
     return u
 
 
@@ -598,14 +602,21 @@ cdef object parse_pointed_value(uint32_t dt, const void *pointer, dict interned)
     return None  # a type this binding does not carry (token information, bitmaps)
 
 
-cdef tuple parse_filter(const wfp_filter0 *f, dict interned, guid_cache *cache=NULL):
+cdef tuple parse_conditions(const wfp_filter0 *f, dict interned, guid_cache *cache):
     cdef uint32_t i
     cdef const wfp_filter_condition0 *c
+    if f.numFilterConditions == 0:
+        return ()
     conditions = []
     for i in range(f.numFilterConditions):
         c = &f.filterCondition[i]
         conditions.append((parse_guid_cached(&c.fieldKey, interned, cache), c.matchType,
                            parse_value(c.conditionValue.type, &c.conditionValue.uint8, interned)))
+    return tuple(conditions)
+
+
+cdef tuple parse_filter(const wfp_filter0 *f, dict interned, guid_cache *cache=NULL):
+    conditions = parse_conditions(f, interned, cache)
     if f.action.type & WFP_ACTION_FLAG_CALLOUT or not wfp_guid_is_null(&f.action.calloutKey):
         action_key = parse_guid_cached(&f.action.calloutKey, interned, cache)
     else:
@@ -629,7 +640,7 @@ cdef tuple parse_filter(const wfp_filter0 *f, dict interned, guid_cache *cache=N
         parse_guid_cached(&f.layerKey, interned, cache),
         parse_guid_cached(&f.subLayerKey, interned, cache),
         parse_value(f.weight.type, &f.weight.uint8, interned),
-        tuple(conditions),
+        conditions,
         f.action.type,
         action_key,
         raw_context,
@@ -638,6 +649,166 @@ cdef tuple parse_filter(const wfp_filter0 *f, dict interned, guid_cache *cache=N
         f.filterId,
         effective_weight,
     )
+
+
+cdef class RuleFactory:
+    """How parse builds wfp.Rule objects straight from FWPM_FILTER0 structs.
+
+    rule_type is the Rule class; its instances are made without running __init__ (what the engine
+    returns is valid) and get every field but ``conditions``, which the Rule decodes from
+    ``_wire`` when it is first read.  layer_of maps a layer UUID to its Layer member (or returns
+    the UUID of a layer the tables do not know), actions maps action types to Action members,
+    weight_ranges holds WeightRange(0) .. WeightRange(15).
+    """
+    cdef readonly type rule_type
+    cdef readonly object layer_of
+    cdef readonly dict actions
+    cdef readonly tuple weight_ranges
+
+    def __init__(self, type rule_type, layer_of, dict actions, tuple weight_ranges):
+        if len(weight_ranges) != 16:
+            raise ValueError("weight_ranges holds the 16 weight ranges 0..15")
+        self.rule_type = rule_type
+        self.layer_of = layer_of
+        self.actions = actions
+        self.weight_ranges = weight_ranges
+
+
+cdef enum:
+    RULE_CACHE_SLOTS = 8
+
+_EMPTY_WIRE = (WFP_EMPTY, None)
+
+
+cdef class RuleParser:
+    """One enumeration's state for RuleFactory: interned GUIDs, and the layers and actions met so
+    far, found by a compare of C values before any Python object is looked up."""
+    cdef RuleFactory factory
+    cdef dict interned
+    cdef guid_cache guids
+    cdef list kept  # owns what the arrays below borrow
+    cdef int layer_count
+    cdef wfp_guid layer_keys[RULE_CACHE_SLOTS]
+    cdef PyObject *layers[RULE_CACHE_SLOTS]
+    cdef int action_count
+    cdef uint32_t action_types[RULE_CACHE_SLOTS]
+    cdef PyObject *action_members[RULE_CACHE_SLOTS]
+    cdef PyObject *action_ints[RULE_CACHE_SLOTS]
+
+    def __cinit__(self, RuleFactory factory, dict interned):
+        self.factory = factory
+        self.interned = interned
+        self.kept = []
+        memset(&self.guids, 0, sizeof(self.guids))
+
+    cdef object layer(self, const wfp_guid *guid, object key):
+        cdef int i
+        for i in range(self.layer_count):
+            if memcmp(&self.layer_keys[i], guid, sizeof(wfp_guid)) == 0:
+                return <object>self.layers[i]
+        layer = self.factory.layer_of(key)
+        if self.layer_count < RULE_CACHE_SLOTS:
+            self.kept.append(layer)
+            self.layer_keys[self.layer_count] = guid[0]
+            self.layers[self.layer_count] = <PyObject *>layer
+            self.layer_count += 1
+        return layer
+
+    cdef int action(self, uint32_t action_type, PyObject **member, PyObject **as_int) except -1:
+        """Borrowed references to the Action member (or the int of an unknown type) and the int."""
+        cdef int i
+        for i in range(self.action_count):
+            if self.action_types[i] == action_type:
+                member[0] = self.action_members[i]
+                as_int[0] = self.action_ints[i]
+                return 0
+        cdef object number = action_type
+        found = self.factory.actions.get(number, number)
+        self.kept.append((found, number))
+        if self.action_count < RULE_CACHE_SLOTS:
+            self.action_types[self.action_count] = action_type
+            self.action_members[self.action_count] = <PyObject *>found
+            self.action_ints[self.action_count] = <PyObject *>number
+            self.action_count += 1
+        member[0] = <PyObject *>found
+        as_int[0] = <PyObject *>number
+        return 0
+
+    cdef object build(self, const wfp_filter0 *f):
+        """The wfp.Rule of one filter, with ``_wire`` equal to parse_filter(f)[:14]."""
+        cdef dict interned = self.interned
+        cdef guid_cache *cache = &self.guids
+        cdef PyObject *member
+        cdef PyObject *as_int
+        cdef uint32_t weight_type = f.weight.type
+        cdef uint32_t flags = f.flags
+        cdef uint8_t weight_range
+        key = parse_unique_guid(&f.filterKey)
+        name = parse_str(f.displayData.name)
+        description = parse_str(f.displayData.description)
+        provider = None if f.providerKey == NULL else parse_guid_cached(f.providerKey, interned, cache)
+        layer_key = parse_guid_cached(&f.layerKey, interned, cache)
+        sublayer_key = parse_guid_cached(&f.subLayerKey, interned, cache)
+        if weight_type == WFP_EMPTY:
+            weight_wire = _EMPTY_WIRE
+            weight = None
+        elif weight_type == WFP_UINT8:
+            weight_range = f.weight.uint8
+            weight_wire = (WFP_UINT8, weight_range)
+            weight = self.factory.weight_ranges[weight_range] if weight_range < 16 else None
+        else:
+            weight_wire = parse_value(weight_type, &f.weight.uint8, interned)
+            weight = weight_wire[1] if weight_type == WFP_UINT64 else None
+        conditions = parse_conditions(f, interned, cache)
+        self.action(f.action.type, &member, &as_int)
+        if f.action.type & WFP_ACTION_FLAG_CALLOUT or not wfp_guid_is_null(&f.action.calloutKey):
+            action_key = parse_guid_cached(&f.action.calloutKey, interned, cache)
+        else:
+            action_key = None
+        if flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT:
+            raw_context = 0
+            provider_context_key = parse_guid(&f.providerContextKey, interned)
+        else:
+            raw_context = f.rawContext
+            provider_context_key = None
+        data = parse_blob(&f.providerData)
+        if f.effectiveWeight.type == WFP_UINT64 and f.effectiveWeight.uint64 != NULL:
+            effective_weight = f.effectiveWeight.uint64[0]
+        else:
+            effective_weight = None
+
+        rule = _object_new(self.factory.rule_type)
+        PyObject_GenericSetAttr(rule, "layer", self.layer(&f.layerKey, layer_key))
+        PyObject_GenericSetAttr(rule, "action", <object>member)
+        PyObject_GenericSetAttr(rule, "key", key)
+        PyObject_GenericSetAttr(rule, "name", "" if name is None else name)
+        PyObject_GenericSetAttr(rule, "description", description)
+        PyObject_GenericSetAttr(rule, "sublayer",
+                                None if wfp_guid_is_null(&f.subLayerKey) else sublayer_key)
+        PyObject_GenericSetAttr(rule, "weight", weight)
+        PyObject_GenericSetAttr(rule, "provider", provider)
+        PyObject_GenericSetAttr(rule, "persistent", (flags & WFP_FILTER_FLAG_PERSISTENT) != 0)
+        PyObject_GenericSetAttr(rule, "boot_time", (flags & WFP_FILTER_FLAG_BOOTTIME) != 0)
+        PyObject_GenericSetAttr(rule, "hard", (flags & WFP_FILTER_FLAG_CLEAR_ACTION_RIGHT) != 0)
+        PyObject_GenericSetAttr(rule, "permit_if_callout_missing",
+                                (flags & WFP_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED) != 0)
+        PyObject_GenericSetAttr(rule, "disabled", (flags & WFP_FILTER_FLAG_DISABLED) != 0)
+        PyObject_GenericSetAttr(rule, "callout",
+                                action_key if f.action.type & WFP_ACTION_FLAG_CALLOUT else None)
+        PyObject_GenericSetAttr(rule, "data", data)
+        PyObject_GenericSetAttr(rule, "id", f.filterId)
+        PyObject_GenericSetAttr(rule, "effective_weight", effective_weight)
+        PyObject_GenericSetAttr(rule, "_wire", (
+            key, name, description, flags, provider, layer_key, sublayer_key, weight_wire,
+            conditions, <object>as_int, action_key, raw_context, provider_context_key, data))
+        return rule
+
+
+cdef object parse_filter_as(const wfp_filter0 *f, RuleFactory factory):
+    """One filter as a tuple, or as a Rule when a factory is given."""
+    if factory is None:
+        return parse_filter(f, {})
+    return RuleParser(factory, {}).build(f)
 
 
 cdef tuple parse_provider(const wfp_provider0 *p, dict interned):
@@ -1089,7 +1260,7 @@ cdef class CoreSession:
         if status != 0:
             raise CoreError(status, "FwpmFilterDeleteByKey0")
 
-    def get_filter_by_id(self, uint64_t filter_id):
+    def get_filter_by_id(self, uint64_t filter_id, RuleFactory rule_factory=None):
         cdef wfp_filter0 *f = NULL
         cdef uint32_t status
         self.enter("FwpmFilterGetById0")
@@ -1102,13 +1273,13 @@ cdef class CoreSession:
                 status = self.backend.filter_get_by_id(self.handle, filter_id, &f)
             if status != 0:
                 raise CoreError(status, "FwpmFilterGetById0")
-            return parse_filter(f, {})
+            return parse_filter_as(f, rule_factory)
         finally:
             if f != NULL:
                 self.backend.free_memory(<void **>&f)
             self.leave()
 
-    def get_filter_by_key(self, key):
+    def get_filter_by_key(self, key, RuleFactory rule_factory=None):
         cdef wfp_guid guid
         cdef wfp_filter0 *f = NULL
         cdef uint32_t status
@@ -1123,7 +1294,7 @@ cdef class CoreSession:
                 status = self.backend.filter_get_by_key(self.handle, &guid, &f)
             if status != 0:
                 raise CoreError(status, "FwpmFilterGetByKey0")
-            return parse_filter(f, {})
+            return parse_filter_as(f, rule_factory)
         finally:
             if f != NULL:
                 self.backend.free_memory(<void **>&f)
@@ -1131,8 +1302,9 @@ cdef class CoreSession:
 
     def filters(self, provider_key=None, layer_key=None, uint32_t enum_type=0,
                 uint32_t flags=0, uint32_t action_mask=0xFFFFFFFF, conditions=(),
-                sublayer_key=None, action_type=None):
-        """Filters matching an FWPM_FILTER_ENUM_TEMPLATE0, in engine order.
+                sublayer_key=None, action_type=None, RuleFactory rule_factory=None):
+        """Filters matching an FWPM_FILTER_ENUM_TEMPLATE0, in engine order: filter tuples, or
+        Rules when rule_factory is given.
 
         sublayer_key and action_type (exact) are applied here, before parsing, since the
         template has no sublayer and its action mask matches bits, not values."""
@@ -1152,7 +1324,7 @@ cdef class CoreSession:
             tmpl.actionMask = action_mask
             tmpl.filterCondition = compose_conditions(&arena, conditions, &tmpl.numFilterConditions)
             return self.enumerate(WFP_ENUM_FILTERS, &tmpl, "FwpmFilterEnum0", sublayer_key,
-                                  action_type, 0)
+                                  action_type, 0, rule_factory)
         finally:
             wfp_arena_free(&arena)
 
@@ -1160,7 +1332,7 @@ cdef class CoreSession:
         return self.enumerate(WFP_ENUM_LAYERS, NULL, "FwpmLayerEnum0", None, None, 0)
 
     cdef list enumerate(self, wfp_enum_kind kind, const void *tmpl, str call, object sublayer_key,
-                        object action_type, uint32_t page_size):
+                        object action_type, uint32_t page_size, RuleFactory rule_factory=None):
         cdef wfp_pager pager
         cdef uint32_t status
         cdef uint32_t i
@@ -1172,7 +1344,10 @@ cdef class CoreSession:
         cdef dict interned = {}
         cdef guid_cache cache
         cdef list out = []
+        cdef RuleParser rule_parser = None
         memset(&cache, 0, sizeof(cache))
+        if rule_factory is not None:
+            rule_parser = RuleParser(rule_factory, interned)
         if by_sublayer:
             compose_guid(sublayer_key, &sublayer_guid)
         self.enter(call)
@@ -1197,7 +1372,10 @@ cdef class CoreSession:
                                 continue
                             if by_action and f.action.type != wanted_action:
                                 continue
-                            out.append(parse_filter(f, interned, &cache))
+                            if rule_parser is not None:
+                                out.append(rule_parser.build(f))
+                            else:
+                                out.append(parse_filter(f, interned, &cache))
                         elif kind == WFP_ENUM_SUBLAYERS:
                             out.append(parse_sublayer(<const wfp_sublayer0 *>pager.page[i], interned))
                         elif kind == WFP_ENUM_PROVIDERS:

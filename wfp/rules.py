@@ -342,6 +342,15 @@ class Rule:
             _weight_to_wire(weight), encoded, int(action), callout, 0, None, self.data,
         ))
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for an empty slot: a rule read back from the engine leaves ``conditions``
+        # empty until it is first read, and decodes them then from its wire form.
+        if name == "conditions":
+            conditions = _decode_conditions(self.layer, self._wire[8])
+            object.__setattr__(self, "conditions", conditions)
+            return conditions
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def _check_flags(self, action: Action) -> None:
         if self.persistent and self.boot_time:
             raise _invalid("FWP_E_INVALID_FLAGS", "boot_time", True,
@@ -362,45 +371,46 @@ class Rule:
         return RuleDecoder().decode(wire)
 
 
+def _decode_conditions(layer: Any, wires: tuple) -> Tuple[Condition, ...]:
+    return tuple([decode_condition(layer, wire) for wire in wires])
+
+
+def _layer_or_key(key: uuid.UUID) -> Any:
+    """The Layer member of a layer key, or the key itself for a layer newer than our tables."""
+    try:
+        return coerce_layer(key)
+    except ValidationError:
+        return key
+
+
+# What the binding needs to build Rules straight from the engine's structs (Session.rules()).
+_RULE_FACTORY = _core.RuleFactory(Rule, _layer_or_key, dict(_ACTION_BY_VALUE),
+                                  tuple(WeightRange(n) for n in range(_MAX_WEIGHT_RANGE + 1)))
+
+
 class RuleDecoder:
     """Turns filter tuples read back from the engine into Rules, trusted as valid.
 
-    One decoder serves one enumeration: layers, actions and conditions that repeat across its
-    rules are converted once (the binding already hands out one UUID object per GUID, so a
-    condition is recognised by its field key's identity and its wire value).
+    One decoder serves one enumeration: layers that repeat across its rules are converted once
+    (the binding already hands out one UUID object per GUID).  Conditions are decoded when a
+    rule's ``conditions`` are first read.
     """
 
-    __slots__ = ("_layers", "_conditions")
+    __slots__ = ("_layers",)
 
     def __init__(self) -> None:
         self._layers: dict = {}
-        self._conditions: dict = {}
 
     def _layer(self, key: uuid.UUID) -> Any:
         # By identity: the binding hands out one UUID object per GUID in an enumeration, and
         # hashing a UUID runs Python code.  The key is kept with the entry so its id stays unique.
         entry = self._layers.get(id(key))
         if entry is None:
-            try:
-                layer = coerce_layer(key)
-            except ValidationError:
-                layer = key  # a layer newer than this library's tables
-            entry = self._layers[id(key)] = (layer, key)
+            entry = self._layers[id(key)] = (_layer_or_key(key), key)
         return entry[0]
 
-    def _condition(self, layer: Any, wire: tuple) -> Condition:
-        field_key, match, value = wire
-        cache_key = (id(layer), id(field_key), match, value)  # payloads are hashable
-        condition = self._conditions.get(cache_key)
-        if condition is None:
-            condition = decode_condition(layer, wire)
-            # The wire tuple is kept alive with the entry so the ids in its key stay unique.
-            self._conditions[cache_key] = condition, wire
-            return condition
-        return condition[0]
-
     def decode(self, wire: tuple) -> Rule:
-        (key, name, description, flags, provider, layer_key, sublayer, weight, conditions,
+        (key, name, description, flags, provider, layer_key, sublayer, weight, _conditions,
          action_type, action_key, _raw_context, _context_key, data, filter_id,
          effective_weight) = wire
         layer = self._layer(layer_key)
@@ -414,7 +424,6 @@ class RuleDecoder:
         setattr_(rule, "description", description)
         setattr_(rule, "sublayer", None if sublayer.int == 0 else sublayer)
         setattr_(rule, "weight", _weight_from_wire(weight))
-        setattr_(rule, "conditions", tuple([self._condition(layer, c) for c in conditions]))
         setattr_(rule, "provider", provider)
         setattr_(rule, "persistent", bool(flags & _core.FILTER_FLAG_PERSISTENT))
         setattr_(rule, "boot_time", bool(flags & _core.FILTER_FLAG_BOOTTIME))

@@ -18,7 +18,7 @@ from wfp import _core
 from wfp.errors import BulkError, ValidationError, WFPError, error_from_code
 from wfp.fields import coerce_layer
 from wfp.rules import (
-    LayerInfo, Provider, Rule, RuleDecoder, Sublayer, _check_key, _check_text, _coerce_action,
+    _RULE_FACTORY, LayerInfo, Provider, Rule, Sublayer, _check_key, _check_text, _coerce_action,
     error_code,
 )
 
@@ -337,19 +337,19 @@ class Session:
         # action type is then matched as the results are read.
         action_mask = int(action) if action is not None else _core.ACTION_MASK_ANY
         with _collector_paused():
-            wires = self._call(self._core.filters, provider_key, layer_key,
-                               _core.FILTER_ENUM_OVERLAPPING, _ENUM_EVERYTHING, action_mask, (),
-                               sublayer_key, int(action) if action is not None else None)
-            decode = RuleDecoder().decode
-            return [decode(wire) for wire in wires]
+            # The binding builds the Rules itself (the per-rule cost is most of an enumeration).
+            return self._call(self._core.filters, provider_key, layer_key,
+                              _core.FILTER_ENUM_OVERLAPPING, _ENUM_EVERYTHING, action_mask, (),
+                              sublayer_key, int(action) if action is not None else None,
+                              _RULE_FACTORY)
 
     def rule(self, key_or_id: Any) -> Rule:
         """The rule with this key (UUID) or id (int); :class:`wfp.FilterNotFound` otherwise."""
         self._check_open("FwpmFilterGetByKey0")
         selector = _rule_selector(key_or_id)
         if isinstance(selector, int):
-            return Rule._from_wire(self._call(self._core.get_filter_by_id, selector))
-        return Rule._from_wire(self._call(self._core.get_filter_by_key, selector))
+            return self._call(self._core.get_filter_by_id, selector, _RULE_FACTORY)
+        return self._call(self._core.get_filter_by_key, selector, _RULE_FACTORY)
 
     @staticmethod
     def _wire_of(rule: Any, label: str) -> tuple:

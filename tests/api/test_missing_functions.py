@@ -91,7 +91,7 @@ def test_add_rules_inside_a_transaction_needs_delete_by_id_to_undo(session):
     assert session.rules() == []
 
 
-def test_missing_app_id_or_engine_close_cannot_be_faked_away(session):
+def test_engine_close_and_unknown_names_cannot_be_removed(session):
     with pytest.raises(ValueError, match="FwpmEngineClose0"):
         session._core._without_function("FwpmEngineClose0")
     with pytest.raises(ValueError, match="not a function"):
