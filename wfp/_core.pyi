@@ -1,8 +1,10 @@
 """Type stub of the compiled binding (wfp/_core.pyx): the only door from Python into C.
 
 The binding does two things: compose (plain Python values -> mirror structs in one arena, one
-call into C per batch) and parse (mirror structs -> plain Python values).  It knows nothing of
-Rule/Condition objects; wfp/ validates and converts before calling it.
+call into C per batch) and parse (mirror structs -> plain Python values).  wfp/ validates and
+converts before calling it.  It knows Rule objects only through a RuleFactory that wfp.rules
+gives it: to build read-back Rules straight from the structs (filters(..., rule_factory)) and
+to fill a new Rule's slots (RuleFactory.fill).
 
 Wire formats shared with the Python layer:
 
@@ -16,6 +18,9 @@ Wire formats shared with the Python layer:
   RANGE: ((low_type, low_payload), (high_type, high_payload)).
 * A condition is ``(field_key: UUID, match_type: int, value)``.
 * A weight is ``(data_type, payload)``: (0, None), (1, 0..15) or (4, uint64).
+* The conditions of a filter tuple may also be ``bytes`` packed by the binding (a Rule read back
+  keeps them so until they are read); compose takes them as they are, unpack_conditions turns
+  them into condition tuples.
 """
 
 import uuid
@@ -78,6 +83,29 @@ class CoreError(OSError):
     def __init__(self, code: int, call: str, index: Optional[int] = None) -> None: ...
 
 
+class DuplicateKeyError(ValueError):
+    """add_filters(check_duplicate_keys=True): filters .index and .first_index share a key."""
+    index: int
+    first_index: int
+    def __init__(self, index: int, first_index: int) -> None: ...
+
+
+class RuleFactory:
+    """What parse needs to build wfp.Rule objects: the class, layer_of(layer UUID) -> Layer
+    member (or the UUID), {action type: Action}, and WeightRange(0) .. WeightRange(15)."""
+    rule_type: type
+    def __init__(self, rule_type: type, layer_of: Any, actions: dict,
+                 weight_ranges: tuple) -> None: ...
+    def fill(self, rule: Any, values: tuple) -> None:
+        """Set every field of a new Rule, values in RULE_FIELDS order (Rule.__init__ only)."""
+
+
+RULE_FIELDS: Tuple[str, ...]
+
+
+def unpack_conditions(packed: bytes) -> Tuple[ConditionTuple, ...]: ...
+
+
 class SimEngineHandle:
     """One embedded engine (wfp_sim_engine)."""
     state_path: Optional[str]
@@ -117,19 +145,28 @@ class CoreSession:
     def get_sublayer(self, key: uuid.UUID) -> SublayerTuple: ...
     def sublayers(self, provider_key: Optional[uuid.UUID] = None) -> list: ...
 
-    def add_filters(self, filters: Sequence[FilterTuple], own_transaction: bool) -> list:
-        """All-or-nothing; returns the filter ids.  GIL released while C adds."""
+    def add_filters(self, filters: Sequence[FilterTuple], own_transaction: bool,
+                    check_duplicate_keys: bool = False) -> list:
+        """All-or-nothing; returns the filter ids.  GIL released while C adds.  With
+        check_duplicate_keys, DuplicateKeyError before anything reaches the backend."""
     def delete_filter_by_id(self, filter_id: int) -> None: ...
     def delete_filter_by_key(self, key: uuid.UUID) -> None: ...
-    def get_filter_by_id(self, filter_id: int) -> FilterTuple: ...
-    def get_filter_by_key(self, key: uuid.UUID) -> FilterTuple: ...
+    # With a rule_factory, the get_* and filters() calls give wfp.Rule objects, not tuples.
+    def get_filter_by_id(self, filter_id: int,
+                         rule_factory: Optional[RuleFactory] = None) -> FilterTuple: ...
+    def get_filter_by_key(self, key: uuid.UUID,
+                          rule_factory: Optional[RuleFactory] = None) -> FilterTuple: ...
     def filters(self, provider_key: Optional[uuid.UUID] = None,
                 layer_key: Optional[uuid.UUID] = None, enum_type: int = 0, flags: int = 0,
                 action_mask: int = 0xFFFFFFFF, conditions: Sequence[ConditionTuple] = (),
                 sublayer_key: Optional[uuid.UUID] = None,
-                action_type: Optional[int] = None) -> list:
+                action_type: Optional[int] = None,
+                rule_factory: Optional[RuleFactory] = None) -> list:
         """list[FilterTuple] matching an FWPM_FILTER_ENUM_TEMPLATE0 built from the first six
         arguments; sublayer_key and action_type (exact match) are applied as pages are read."""
+    def _without_function(self, function_name: str) -> None:
+        """Tests: this session's backend table loses the named fwpuclnt export; calls needing
+        it raise CoreError WFPKIT_E_UNSUPPORTED naming it, as on a Windows that lacks it."""
 
     def layers(self) -> list: ...                # list[LayerTuple]
 

@@ -6,8 +6,12 @@ Two directions, named as in the design:
 * compose: plain Python tuples -> mirror structs, written in one pass into one wfp_arena per call,
   followed by one call into C (with the GIL released, since any engine call may wait for
   another session's transaction);
-* parse: mirror structs returned by the backend -> plain Python tuples.  GUIDs are interned per
-  call by their 16 bytes, so an enumeration builds one uuid.UUID per distinct GUID, not per field.
+* parse: mirror structs returned by the backend -> plain Python tuples, or wfp.Rule objects made
+  directly when wfp.rules hands over its RuleFactory.  GUIDs are interned per call by their 16
+  bytes, so an enumeration builds one uuid.UUID per distinct GUID, not per field.
+
+Every call through a backend-table slot checks the slot first: a NULL slot (an fwpuclnt.dll
+without that export) raises CoreError WFPKIT_E_UNSUPPORTED naming the function.
 
 GUIDs map to uuid.UUID with the bytes_le convention (Data1..Data3 little-endian in memory):
 Data1 is the UUID's first 32 bits, Data2 and Data3 the next 16 each, Data4 the last 64 in order.
@@ -15,7 +19,8 @@ Data1 is the UUID's first 32 bits, Data2 and Data3 the next 16 each, Data4 the l
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
-from cpython.long cimport PyLong_AsUnsignedLongLongMask
+from cpython.ref cimport Py_DECREF
+from cpython.long cimport PyLong_AsUnsignedLongLong, PyLong_AsUnsignedLongLongMask
 from cpython.unicode cimport PyUnicode_DecodeUTF16
 from libc.stdint cimport (
     uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t, SIZE_MAX,
@@ -32,8 +37,33 @@ from wfp.includes.sim cimport *
 
 
 cdef extern from "Python.h":
-    # Sets a slot or data descriptor without the class's own __setattr__ (frozen value types).
-    int PyObject_GenericSetAttr(object target, object name, object value) except -1
+    ctypedef struct PyTypeObject
+    void *PyType_GetSlot(PyTypeObject *type, int slot)
+    enum:
+        Py_tp_alloc
+        Py_tp_descr_get
+        Py_tp_descr_set
+    void PyObject_GC_UnTrack(void *container)
+    Py_ssize_t PyUnicode_GetLength(object text) except -1
+    # Py_UCS4 is uint32_t; declared as such so Cython does arithmetic on code points.
+    uint32_t *PyUnicode_AsUCS4(object text, uint32_t *buffer, Py_ssize_t size,
+                               int copy_null) except NULL
+
+ctypedef PyObject *(*alloc_function)(PyTypeObject *type, Py_ssize_t items) noexcept
+ctypedef int (*descr_set_function)(PyObject *descriptor, PyObject *target,
+                                   PyObject *value) noexcept
+ctypedef PyObject *(*descr_get_function)(PyObject *descriptor, PyObject *target,
+                                         PyObject *owner) noexcept
+
+
+cdef inline object acyclic(object container):
+    """container (a tuple, UUID or Rule made by parse) taken off the cyclic collector's lists.
+
+    What parse builds holds only values and never refers back to itself, so reference counting
+    frees it; left tracked, an enumeration of 100k filters would make the next collection walk
+    a million objects for nothing.  Only for objects of a GC type."""
+    PyObject_GC_UnTrack(<PyObject *>container)
+    return container
 
 import os
 import uuid as _uuid_module
@@ -41,6 +71,9 @@ import uuid as _uuid_module
 _UUID = _uuid_module.UUID
 _SAFE_UNKNOWN = _uuid_module.SafeUUID.unknown
 _object_new = object.__new__
+# The same as C variables: a module global costs an attribute lookup on each use.
+cdef type UUID_TYPE = _UUID
+cdef object SAFE_UNKNOWN = _SAFE_UNKNOWN
 
 # The SDK constants the Python layer needs, read from abi.h so they have one source.
 ACTION_BLOCK = WFP_ACTION_BLOCK
@@ -173,6 +206,47 @@ cdef size_t function_slot_offset(str function_name) except 0:
     raise ValueError(f"{function_name!r} is not a function of the backend table")
 
 
+class DuplicateKeyError(ValueError):
+    """Two filters of one add_filters call have the same key: .index is the later one,
+    .first_index the earlier."""
+
+    def __init__(self, index, first_index):
+        self.index = index
+        self.first_index = first_index
+        super().__init__(f"filter {index} has the key of filter {first_index}")
+
+    def __reduce__(self):
+        return (type(self), (self.index, self.first_index))
+
+
+cdef Py_ssize_t find_duplicate_key(wfp_arena *arena, const wfp_filter0 *filters, Py_ssize_t n,
+                                   Py_ssize_t *first) except -2:
+    """The index of the first filter whose key an earlier one has (that one in *first), or -1.
+    An open-addressing set of indexes, at most half full."""
+    cdef size_t capacity = 16
+    cdef size_t mask, slot
+    cdef size_t *table
+    cdef Py_ssize_t i
+    cdef uint64_t hash_value
+    while capacity < <size_t>n * 2:
+        capacity *= 2
+    mask = capacity - 1
+    table = <size_t *>arena_alloc(arena, capacity * sizeof(size_t))  # zeroed: 0 is empty
+    for i in range(n):
+        memcpy(&hash_value, &filters[i].filterKey, sizeof(uint64_t))
+        hash_value ^= hash_value >> 29
+        hash_value *= 0xBF58476D1CE4E5B9ULL
+        hash_value ^= hash_value >> 32
+        slot = <size_t>hash_value & mask
+        while table[slot] != 0:
+            if wfp_guid_equal(&filters[table[slot] - 1].filterKey, &filters[i].filterKey):
+                first[0] = <Py_ssize_t>(table[slot] - 1)
+                return i
+            slot = (slot + 1) & mask
+        table[slot] = <size_t>i + 1
+    return -1
+
+
 cdef int require_bulk_functions(const wfp_backend *table, bint own_transaction) except -1:
     """Every slot wfp_bulk_add_filters may call is present (the undo path included)."""
     if table.filter_add == NULL:
@@ -207,6 +281,20 @@ cdef const wfp_backend *backend_by_name(str name) except NULL:
 # compose: Python -> mirror structs in an arena
 # ------------------------------------------------------------------------------------------------
 
+cdef uint64_t unsigned_of(object value, uint64_t maximum) except? 0xFFFFFFFFFFFFFFFF:
+    """An unsigned field of a struct from an int no larger than maximum (OverflowError beyond,
+    or below 0).  Cython's own conversion makes comparisons that the limited API turns into
+    calls; a filter has a dozen such fields."""
+    cdef uint64_t converted
+    if type(value) is int:
+        converted = PyLong_AsUnsignedLongLong(value)
+    else:
+        converted = value  # int subclasses and __index__
+    if converted > maximum:
+        raise OverflowError(f"{value!r} does not fit in an unsigned field (at most {maximum})")
+    return converted
+
+
 cdef void *arena_alloc(wfp_arena *arena, size_t size) except NULL:
     cdef void *p = wfp_arena_alloc(arena, size if size else 1)
     if p == NULL:
@@ -214,10 +302,36 @@ cdef void *arena_alloc(wfp_arena *arena, size_t size) except NULL:
     return p
 
 
-cdef int compose_guid(object key, wfp_guid *guid) except -1:
-    if not isinstance(key, _UUID):
+cdef enum:
+    GUID_MEMO_SLOTS = 64
+
+# UUID objects a bulk compose has already converted, found by identity (a filter's layer,
+# sublayer, provider and condition fields are the same few objects in every filter).  The keys
+# are borrowed: whoever passes a memo keeps every object it composes alive until it is dropped.
+cdef struct guid_memo:
+    PyObject *keys[GUID_MEMO_SLOTS]
+    wfp_guid guids[GUID_MEMO_SLOTS]
+
+
+cdef int compose_guid(object key, wfp_guid *guid, guid_memo *memo=NULL) except -1:
+    cdef size_t slot = 0
+    cdef PyObject *raw
+    cdef bint exact = type(key) is UUID_TYPE
+    if exact:
+        if memo != NULL:
+            slot = (<size_t><PyObject *>key >> 4) % GUID_MEMO_SLOTS
+            if memo.keys[slot] == <PyObject *>key:
+                guid[0] = memo.guids[slot]
+                return 0
+        raw = get_member(uuid_int_member, <PyObject *>key, <PyObject *>UUID_TYPE)
+        if raw == NULL:
+            raise AttributeError("uuid.UUID without its int")
+        value = <object>raw
+        Py_DECREF(value)  # get_member gave a reference, and <object> took one of its own
+    elif isinstance(key, UUID_TYPE):
+        value = key.int
+    else:
         raise TypeError(f"expected uuid.UUID, got {type(key).__name__}")
-    value = key.int
     cdef uint64_t high = PyLong_AsUnsignedLongLongMask(value >> 64)
     cdef uint64_t low = PyLong_AsUnsignedLongLongMask(value)
     cdef int i
@@ -226,31 +340,63 @@ cdef int compose_guid(object key, wfp_guid *guid) except -1:
     guid.Data3 = <uint16_t>high
     for i in range(8):
         guid.Data4[i] = <uint8_t>(low >> (56 - 8 * i))
+    if exact and memo != NULL:
+        memo.keys[slot] = <PyObject *>key
+        memo.guids[slot] = guid[0]
     return 0
 
 
-cdef int compose_optional_guid(wfp_arena *arena, object key, wfp_guid **out) except -1:
+cdef int compose_optional_guid(wfp_arena *arena, object key, wfp_guid **out,
+                               guid_memo *memo=NULL) except -1:
     if key is None:
         out[0] = NULL
         return 0
     out[0] = <wfp_guid *>arena_alloc(arena, sizeof(wfp_guid))
-    return compose_guid(key, out[0])
+    return compose_guid(key, out[0], memo)
+
+
+cdef enum:
+    STR_STACK_CHARS = 128
 
 
 cdef int compose_str(wfp_arena *arena, object text, wfp_wchar **out) except -1:
-    """UTF-16LE with a NUL terminator; None becomes a NULL pointer."""
+    """UTF-16LE with a NUL terminator (lone surrogates kept as they are, like "surrogatepass");
+    None becomes a NULL pointer."""
+    cdef uint32_t stack[STR_STACK_CHARS]
+    cdef uint32_t *points = stack
+    cdef uint32_t point
+    cdef Py_ssize_t n, i, units
+    cdef wfp_wchar *p
     if text is None:
         out[0] = NULL
         return 0
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
-    if "\0" in text:
-        raise ValueError(f"string contains an embedded NUL: {text!r}")
-    encoded = (<str>text).encode("utf-16-le", "surrogatepass")
-    cdef Py_ssize_t size = len(encoded)
-    cdef char *p = <char *>arena_alloc(arena, <size_t>size + sizeof(wfp_wchar))
-    memcpy(p, <const char *>encoded, size)  # the arena zeroes, so the terminator is there
-    out[0] = <wfp_wchar *>p
+    n = PyUnicode_GetLength(text)
+    if n > STR_STACK_CHARS:
+        points = <uint32_t *>arena_alloc(arena, <size_t>n * sizeof(uint32_t))
+    if n > 0:
+        PyUnicode_AsUCS4(text, points, n, 0)
+    units = n
+    for i in range(n):
+        point = points[i]
+        if point == 0:
+            raise ValueError(f"string contains an embedded NUL: {text!r}")
+        if point > 0xFFFF:
+            units += 1
+    p = <wfp_wchar *>arena_alloc(arena, <size_t>(units + 1) * sizeof(wfp_wchar))
+    units = 0
+    for i in range(n):  # the arena zeroes, so the terminator is there
+        point = points[i]
+        if point > 0xFFFF:
+            point -= 0x10000
+            p[units] = <wfp_wchar>(0xD800 | (point >> 10))
+            p[units + 1] = <wfp_wchar>(0xDC00 | (point & 0x3FF))
+            units += 2
+        else:
+            p[units] = <wfp_wchar>point
+            units += 1
+    out[0] = p
     return 0
 
 
@@ -297,8 +443,12 @@ cdef int compose_value(wfp_arena *arena, object value, uint32_t *type_out, void 
 
     storage is the address of the value's union; condition admits the condition-only types.
     """
-    data_type, payload = value
-    cdef uint32_t dt = data_type
+    if type(value) is tuple and len(<tuple>value) == 2:
+        data_type = (<tuple>value)[0]
+        payload = (<tuple>value)[1]
+    else:
+        data_type, payload = value
+    cdef uint32_t dt = <uint32_t>unsigned_of(data_type, 0xFFFFFFFF)
     cdef uint64_t *u64
     cdef int64_t *i64
     cdef double *f64
@@ -310,11 +460,11 @@ cdef int compose_value(wfp_arena *arena, object value, uint32_t *type_out, void 
         if payload is not None:
             raise ValueError("an EMPTY value carries no payload")
     elif dt == WFP_UINT8:
-        (<uint8_t *>storage)[0] = payload
+        (<uint8_t *>storage)[0] = <uint8_t>unsigned_of(payload, 0xFF)
     elif dt == WFP_UINT16:
-        (<uint16_t *>storage)[0] = payload
+        (<uint16_t *>storage)[0] = <uint16_t>unsigned_of(payload, 0xFFFF)
     elif dt == WFP_UINT32:
-        (<uint32_t *>storage)[0] = payload
+        (<uint32_t *>storage)[0] = <uint32_t>unsigned_of(payload, 0xFFFFFFFF)
     elif dt == WFP_UINT64:
         u64 = <uint64_t *>arena_alloc(arena, sizeof(uint64_t))
         u64[0] = payload
@@ -370,7 +520,11 @@ cdef int compose_value(wfp_arena *arena, object value, uint32_t *type_out, void 
 
 
 cdef wfp_filter_condition0 *compose_conditions(wfp_arena *arena, object conditions,
-                                               uint32_t *count) except? NULL:
+                                               uint32_t *count,
+                                               guid_memo *memo=NULL) except? NULL:
+    """Condition tuples, or conditions packed by pack_conditions (bytes), as an array."""
+    if type(conditions) is bytes:
+        return compose_packed_conditions(arena, <bytes>conditions, count)
     cdef Py_ssize_t n = len(conditions)
     count[0] = <uint32_t>n
     if n == 0:
@@ -381,36 +535,74 @@ cdef wfp_filter_condition0 *compose_conditions(wfp_arena *arena, object conditio
     cdef Py_ssize_t i = 0
     for condition in conditions:
         c = &array[i]
-        field_key, match_type, value = condition
-        compose_guid(field_key, &c.fieldKey)
-        c.matchType = match_type
+        if type(condition) is tuple and len(<tuple>condition) == 3:
+            field_key = (<tuple>condition)[0]
+            match_type = (<tuple>condition)[1]
+            value = (<tuple>condition)[2]
+        else:
+            field_key, match_type, value = condition
+        compose_guid(field_key, &c.fieldKey, memo)
+        c.matchType = <uint32_t>unsigned_of(match_type, 0xFFFFFFFF)
         compose_value(arena, value, &c.conditionValue.type, &c.conditionValue.uint8, True)
         i += 1
     return array
 
 
-cdef int compose_filter(wfp_arena *arena, tuple t, wfp_filter0 *f) except -1:
+cdef wfp_filter_condition0 *compose_packed_conditions(wfp_arena *arena, bytes packed,
+                                                      uint32_t *count) except? NULL:
+    cdef Py_ssize_t n = packed_count(packed)
+    cdef Py_ssize_t i
+    cdef packed_condition record
+    cdef wfp_filter_condition0 *c
+    cdef void *pointed
+    cdef size_t pointed_size
+    cdef uint32_t dt
+    cdef const char *data = packed
+    count[0] = <uint32_t>n
+    if n == 0:
+        return NULL
+    cdef wfp_filter_condition0 *array = <wfp_filter_condition0 *>arena_alloc(
+        arena, <size_t>n * sizeof(wfp_filter_condition0))
+    for i in range(n):
+        memcpy(&record, data + i * sizeof(packed_condition), sizeof(packed_condition))
+        c = &array[i]
+        c.fieldKey = record.field
+        c.matchType = record.match
+        dt = record.data_type
+        c.conditionValue.type = dt
+        pointed_size = packed_pointed_size(dt)
+        if pointed_size == 0:
+            memcpy(&c.conditionValue.uint8, record.payload, packed_scalar_size(dt))
+        else:
+            pointed = arena_alloc(arena, pointed_size)
+            memcpy(pointed, record.payload, pointed_size)
+            (<void **>&c.conditionValue.uint8)[0] = pointed
+    return array
+
+
+cdef int compose_filter(wfp_arena *arena, tuple t, wfp_filter0 *f,
+                        guid_memo *memo=NULL) except -1:
     if len(t) != 14 and len(t) != 16:
         raise ValueError(f"a filter tuple has 14 or 16 items, got {len(t)}")
     compose_guid(t[0], &f.filterKey)
     compose_str(arena, t[1], &f.displayData.name)
     compose_str(arena, t[2], &f.displayData.description)
-    f.flags = t[3]
-    compose_optional_guid(arena, t[4], &f.providerKey)
-    compose_guid(t[5], &f.layerKey)
+    f.flags = <uint32_t>unsigned_of(t[3], 0xFFFFFFFF)
+    compose_optional_guid(arena, t[4], &f.providerKey, memo)
+    compose_guid(t[5], &f.layerKey, memo)
     if t[6] is not None:
-        compose_guid(t[6], &f.subLayerKey)
+        compose_guid(t[6], &f.subLayerKey, memo)
     compose_value(arena, t[7], &f.weight.type, &f.weight.uint8, False)
-    f.filterCondition = compose_conditions(arena, t[8], &f.numFilterConditions)
-    f.action.type = t[9]
+    f.filterCondition = compose_conditions(arena, t[8], &f.numFilterConditions, memo)
+    f.action.type = <uint32_t>unsigned_of(t[9], 0xFFFFFFFF)
     if t[10] is not None:
-        compose_guid(t[10], &f.action.calloutKey)
+        compose_guid(t[10], &f.action.calloutKey, memo)
     if f.flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT:
         if t[12] is None:
             raise ValueError("HAS_PROVIDER_CONTEXT needs a provider context key")
-        compose_guid(t[12], &f.providerContextKey)
+        compose_guid(t[12], &f.providerContextKey, memo)
     else:
-        f.rawContext = t[11]
+        f.rawContext = unsigned_of(t[11], 0xFFFFFFFFFFFFFFFF)
     compose_blob_into(arena, t[13], &f.providerData)
     return 0
 
@@ -444,29 +636,70 @@ cdef int compose_sublayer(wfp_arena *arena, tuple t, wfp_sublayer0 *s) except -1
 # parse: mirror structs -> Python
 # ------------------------------------------------------------------------------------------------
 
-cdef bint uuid_slots_settable = True
+# Value types read back by the hundred thousand (uuid.UUID, wfp.Rule) are made the way
+# object.__new__ makes them, and their __slots__ are filled through the slots' member descriptors:
+# the same effect as object.__setattr__ (which frozen types need), without looking each name up.
+
+_MemberDescriptor = type(_UUID.__dict__["int"])
+cdef descr_set_function set_member = <descr_set_function>PyType_GetSlot(
+    <PyTypeObject *>_MemberDescriptor, Py_tp_descr_set)
+cdef descr_get_function get_member = <descr_get_function>PyType_GetSlot(
+    <PyTypeObject *>_MemberDescriptor, Py_tp_descr_get)
+
+
+cdef struct slotted_type:
+    PyObject *type          # borrowed: the type is kept alive by whoever fills this in
+    alloc_function alloc    # NULL: the type has a __new__ of its own, so call it
+
+
+cdef int slotted_type_init(slotted_type *t, type cls) except -1:
+    t.type = <PyObject *>cls
+    t.alloc = NULL
+    if cls.__new__ is object.__new__:
+        t.alloc = <alloc_function>PyType_GetSlot(<PyTypeObject *>cls, Py_tp_alloc)
+    return 0
+
+
+cdef object slotted_new(const slotted_type *t):
+    """A new, empty instance (object.__new__(type))."""
+    cdef PyObject *made
+    if t.alloc == NULL:
+        return _object_new(<object>t.type)
+    made = t.alloc(<PyTypeObject *>t.type, 0)
+    if made == NULL:
+        raise MemoryError()
+    instance = <object>made
+    Py_DECREF(instance)  # <object> took a reference of its own
+    return instance
+
+
+cdef object member_of(type cls, str name):
+    """The member descriptor of one of cls's __slots__ (TypeError if name is not one)."""
+    descriptor = cls.__dict__.get(name)
+    if type(descriptor) is not _MemberDescriptor:
+        raise TypeError(f"{cls.__name__}.{name} is not a __slots__ member")
+    return descriptor
+
+
+cdef inline int set_slot(object target, PyObject *member, object value) except -1:
+    return set_member(member, <PyObject *>target, <PyObject *>value)
+
+
+cdef slotted_type uuid_type
+cdef PyObject *uuid_int_member
+cdef PyObject *uuid_is_safe_member
+_uuid_members = (member_of(_UUID, "int"), member_of(_UUID, "is_safe"))
+uuid_int_member = <PyObject *>_uuid_members[0]
+uuid_is_safe_member = <PyObject *>_uuid_members[1]
+slotted_type_init(&uuid_type, _UUID)
 
 
 cdef object make_uuid(object value):
     """uuid.UUID(int=value) without the argument checks of UUID.__init__ (the value is in range)."""
-    if not uuid_slots_settable:
-        return _UUID(int=value)
-    u = _object_new(_UUID)
-    PyObject_GenericSetAttr(u, "int", value)
-    PyObject_GenericSetAttr(u, "is_safe", _SAFE_UNKNOWN)
+    u = acyclic(slotted_new(&uuid_type))
+    set_slot(u, uuid_int_member, value)
+    set_slot(u, uuid_is_safe_member, SAFE_UNKNOWN)
     return u
-
-
-def _check_uuid_shortcut():
-    global uuid_slots_settable
-    probe = 0x00112233_4455_6677_8899_aabbccddeeff
-    try:
-        uuid_slots_settable = make_uuid(probe) == _UUID(int=probe)
-    except (AttributeError, TypeError):
-        uuid_slots_settable = False
-
-
-_check_uuid_shortcut()
 
 
 cdef object parse_guid(const wfp_guid *guid, dict interned):
@@ -562,7 +795,7 @@ cdef object parse_value(uint32_t dt, const void *storage, dict interned):
         payload = (<const float *>storage)[0]
     else:
         payload = parse_pointed_value(dt, (<void **>storage)[0], interned)
-    return (dt, payload)
+    return acyclic((dt, payload))
 
 
 cdef object parse_pointed_value(uint32_t dt, const void *pointer, dict interned):
@@ -591,14 +824,15 @@ cdef object parse_pointed_value(uint32_t dt, const void *pointer, dict interned)
         return parse_str(<const wfp_wchar *>pointer)
     if dt == WFP_V4_ADDR_MASK:
         v4 = <const wfp_v4_addr_and_mask *>pointer
-        return (v4.addr, v4.mask)
+        return acyclic((v4.addr, v4.mask))
     if dt == WFP_V6_ADDR_MASK:
         v6 = <const wfp_v6_addr_and_mask *>pointer
-        return (PyBytes_FromStringAndSize(<const char *>v6.addr, 16), v6.prefixLength)
+        return acyclic((PyBytes_FromStringAndSize(<const char *>v6.addr, 16), v6.prefixLength))
     if dt == WFP_RANGE_TYPE:
         range_value = <const wfp_range0 *>pointer
-        return (parse_value(range_value.valueLow.type, &range_value.valueLow.uint8, interned),
-                parse_value(range_value.valueHigh.type, &range_value.valueHigh.uint8, interned))
+        return acyclic((
+            parse_value(range_value.valueLow.type, &range_value.valueLow.uint8, interned),
+            parse_value(range_value.valueHigh.type, &range_value.valueHigh.uint8, interned)))
     return None  # a type this binding does not carry (token information, bitmaps)
 
 
@@ -610,9 +844,134 @@ cdef tuple parse_conditions(const wfp_filter0 *f, dict interned, guid_cache *cac
     conditions = []
     for i in range(f.numFilterConditions):
         c = &f.filterCondition[i]
-        conditions.append((parse_guid_cached(&c.fieldKey, interned, cache), c.matchType,
-                           parse_value(c.conditionValue.type, &c.conditionValue.uint8, interned)))
-    return tuple(conditions)
+        conditions.append(acyclic((
+            parse_guid_cached(&c.fieldKey, interned, cache), c.matchType,
+            parse_value(c.conditionValue.type, &c.conditionValue.uint8, interned))))
+    return acyclic(tuple(conditions))
+
+
+# ---- packed conditions ----
+# The conditions of a filter read back as a Rule are kept as one bytes object, a copy of what the
+# engine returned, and become tuples (unpack_conditions) and Condition objects only when the
+# rule's conditions are first read: an enumeration makes no per-condition objects.  Only
+# fixed-size values are packed; a filter with a blob, string, SID, range... keeps its tuples.
+
+cdef struct packed_condition:
+    wfp_guid field
+    uint32_t match
+    uint32_t data_type
+    uint8_t payload[24]  # the value itself, even where FWP_CONDITION_VALUE0 points to it
+
+cdef enum:
+    PACK_LIMIT = 32  # more conditions than this are kept as tuples
+
+
+cdef size_t packed_scalar_size(uint32_t dt) noexcept:
+    """Bytes of a value held in the union itself; 0 if dt is not such a type."""
+    if dt == WFP_UINT8 or dt == WFP_INT8:
+        return 1
+    if dt == WFP_UINT16 or dt == WFP_INT16:
+        return 2
+    if dt == WFP_UINT32 or dt == WFP_INT32 or dt == WFP_FLOAT:
+        return 4
+    return 0
+
+
+cdef size_t packed_pointed_size(uint32_t dt) noexcept:
+    """Bytes of a fixed-size value the union points to; 0 if dt is not such a type."""
+    if dt == WFP_UINT64 or dt == WFP_INT64 or dt == WFP_DOUBLE:
+        return 8
+    if dt == WFP_BYTE_ARRAY16_TYPE:
+        return 16
+    if dt == WFP_BYTE_ARRAY6_TYPE:
+        return 6
+    if dt == WFP_V4_ADDR_MASK:
+        return sizeof(wfp_v4_addr_and_mask)
+    if dt == WFP_V6_ADDR_MASK:
+        return sizeof(wfp_v6_addr_and_mask)
+    return 0
+
+
+cdef Py_ssize_t packed_count(bytes packed) except -1:
+    cdef Py_ssize_t size = len(packed)
+    cdef Py_ssize_t n = size // <Py_ssize_t>sizeof(packed_condition)
+    cdef Py_ssize_t i
+    cdef packed_condition record
+    cdef const char *data = packed
+    if n * <Py_ssize_t>sizeof(packed_condition) != size:
+        raise ValueError(f"packed conditions are {sizeof(packed_condition)} bytes each, got {size}")
+    for i in range(n):
+        memcpy(&record, data + i * sizeof(packed_condition), sizeof(packed_condition))
+        if (record.data_type != WFP_EMPTY and packed_scalar_size(record.data_type) == 0
+                and packed_pointed_size(record.data_type) == 0):
+            raise ValueError(f"data type {record.data_type} is never packed")
+    return n
+
+
+cdef object pack_conditions(const wfp_filter0 *f):
+    """The filter's conditions packed, () if it has none, None if one of them cannot be."""
+    cdef uint32_t n = f.numFilterConditions
+    cdef uint32_t i, dt
+    cdef size_t size
+    cdef const wfp_filter_condition0 *c
+    cdef const void *pointed
+    cdef packed_condition records[PACK_LIMIT]
+    if n == 0:
+        return ()
+    if n > PACK_LIMIT:
+        return None
+    memset(records, 0, n * sizeof(packed_condition))  # padding too: packs compare as bytes
+    for i in range(n):
+        c = &f.filterCondition[i]
+        dt = c.conditionValue.type
+        records[i].field = c.fieldKey
+        records[i].match = c.matchType
+        records[i].data_type = dt
+        if dt == WFP_EMPTY:
+            continue
+        size = packed_scalar_size(dt)
+        if size != 0:
+            memcpy(records[i].payload, &c.conditionValue.uint8, size)
+            continue
+        size = packed_pointed_size(dt)
+        pointed = (<void * const *>&c.conditionValue.uint8)[0]
+        if size == 0 or pointed == NULL:
+            return None
+        memcpy(records[i].payload, pointed, size)
+    return PyBytes_FromStringAndSize(<const char *>records, n * sizeof(packed_condition))
+
+
+# Field GUIDs of unpacked conditions, one UUID object each (bounded: unknown GUIDs are rare).
+cdef dict packed_field_keys = {}
+cdef guid_cache packed_field_cache
+memset(&packed_field_cache, 0, sizeof(packed_field_cache))
+
+
+def unpack_conditions(bytes packed):
+    """Packed conditions as the tuples parse gives: ((field_key, match, (type, payload)), ...)."""
+    cdef Py_ssize_t n = packed_count(packed)
+    cdef Py_ssize_t i
+    cdef packed_condition record
+    cdef wfp_condition_value0 value
+    cdef const char *data = packed
+    cdef size_t pointed_size
+    if len(packed_field_keys) > 4096:
+        packed_field_keys.clear()
+        memset(&packed_field_cache, 0, sizeof(packed_field_cache))
+    conditions = []
+    for i in range(n):
+        memcpy(&record, data + i * sizeof(packed_condition), sizeof(packed_condition))
+        memset(&value, 0, sizeof(value))
+        value.type = record.data_type
+        pointed_size = packed_pointed_size(record.data_type)
+        if pointed_size == 0:
+            memcpy(&value.uint8, record.payload, packed_scalar_size(record.data_type))
+        else:
+            (<void **>&value.uint8)[0] = record.payload
+        conditions.append(acyclic((
+            parse_guid_cached(&record.field, packed_field_keys, &packed_field_cache),
+            record.match, parse_value(value.type, &value.uint8, packed_field_keys))))
+    return acyclic(tuple(conditions))
 
 
 cdef tuple parse_filter(const wfp_filter0 *f, dict interned, guid_cache *cache=NULL):
@@ -631,7 +990,7 @@ cdef tuple parse_filter(const wfp_filter0 *f, dict interned, guid_cache *cache=N
         effective_weight = f.effectiveWeight.uint64[0]
     else:
         effective_weight = None
-    return (
+    return acyclic((
         parse_unique_guid(&f.filterKey),
         parse_str(f.displayData.name),
         parse_str(f.displayData.description),
@@ -648,15 +1007,29 @@ cdef tuple parse_filter(const wfp_filter0 *f, dict interned, guid_cache *cache=N
         parse_blob(&f.providerData),
         f.filterId,
         effective_weight,
-    )
+    ))
+
+
+# The fields of a Rule, indexed by R_* below: RuleFactory.fill sets them all, parse every one
+# but ``conditions``.
+RULE_FIELDS = ("layer", "action", "key", "name", "description", "sublayer", "weight", "provider",
+               "persistent", "boot_time", "hard", "permit_if_callout_missing", "disabled",
+               "callout", "data", "id", "effective_weight", "_wire", "_conditions_wire",
+               "conditions")
+
+cdef enum:  # indexes into RULE_FIELDS
+    R_LAYER, R_ACTION, R_KEY, R_NAME, R_DESCRIPTION, R_SUBLAYER, R_WEIGHT, R_PROVIDER,
+    R_PERSISTENT, R_BOOT_TIME, R_HARD, R_PERMIT_IF_CALLOUT_MISSING, R_DISABLED, R_CALLOUT,
+    R_DATA, R_ID, R_EFFECTIVE_WEIGHT, R_WIRE, R_CONDITIONS_WIRE, R_CONDITIONS, RULE_FIELD_COUNT
 
 
 cdef class RuleFactory:
     """How parse builds wfp.Rule objects straight from FWPM_FILTER0 structs.
 
     rule_type is the Rule class; its instances are made without running __init__ (what the engine
-    returns is valid) and get every field but ``conditions``, which the Rule decodes from
-    ``_wire`` when it is first read.  layer_of maps a layer UUID to its Layer member (or returns
+    returns is valid) and get every field but ``conditions``, which the Rule decodes when it is
+    first read.  When the Rule's fields determine its filter tuple, ``_wire`` is left for the
+    Rule to build when it is first read, from them and ``_conditions_wire``.  layer_of maps a layer UUID to its Layer member (or returns
     the UUID of a layer the tables do not know), actions maps action types to Action members,
     weight_ranges holds WeightRange(0) .. WeightRange(15).
     """
@@ -664,20 +1037,49 @@ cdef class RuleFactory:
     cdef readonly object layer_of
     cdef readonly dict actions
     cdef readonly tuple weight_ranges
+    cdef slotted_type rule
+    cdef tuple members  # owns what the array below borrows
+    cdef PyObject *member[RULE_FIELD_COUNT]
 
     def __init__(self, type rule_type, layer_of, dict actions, tuple weight_ranges):
+        cdef int i
         if len(weight_ranges) != 16:
             raise ValueError("weight_ranges holds the 16 weight ranges 0..15")
         self.rule_type = rule_type
         self.layer_of = layer_of
         self.actions = actions
         self.weight_ranges = weight_ranges
+        self.members = tuple([member_of(rule_type, name) for name in RULE_FIELDS])
+        for i in range(RULE_FIELD_COUNT):
+            self.member[i] = <PyObject *>self.members[i]
+        slotted_type_init(&self.rule, rule_type)
+
+    def fill(self, rule, tuple values):
+        """Set every field of a new Rule (the values in RULE_FIELDS order), for Rule.__init__
+        once it has validated them.  The rule, its key, its conditions tuple and its filter
+        tuple leave the cyclic collector's lists, as parse's objects do: a validated rule holds
+        values only (its Conditions stay tracked), and building 100k rules would otherwise make
+        the collector walk the whole heap again and again."""
+        cdef Py_ssize_t i
+        if not isinstance(rule, self.rule_type):
+            raise TypeError(f"expected a {self.rule_type.__name__}, got {type(rule).__name__}")
+        if len(values) != RULE_FIELD_COUNT:
+            raise ValueError(f"expected {RULE_FIELD_COUNT} values, got {len(values)}")
+        for i in range(RULE_FIELD_COUNT):
+            set_slot(rule, self.member[i], values[i])
+        if type(rule) is self.rule_type:  # a subclass may add a __dict__, and with it cycles
+            acyclic(rule)
+        untrack_wire(values[R_WIRE])
+        if type(values[R_KEY]) is UUID_TYPE:
+            acyclic(values[R_KEY])
+        if type(values[R_CONDITIONS]) is tuple:
+            acyclic(values[R_CONDITIONS])
 
 
 cdef enum:
     RULE_CACHE_SLOTS = 8
 
-_EMPTY_WIRE = (WFP_EMPTY, None)
+cdef tuple EMPTY_WIRE = (WFP_EMPTY, None)
 
 
 cdef class RuleParser:
@@ -750,16 +1152,18 @@ cdef class RuleParser:
         layer_key = parse_guid_cached(&f.layerKey, interned, cache)
         sublayer_key = parse_guid_cached(&f.subLayerKey, interned, cache)
         if weight_type == WFP_EMPTY:
-            weight_wire = _EMPTY_WIRE
+            weight_wire = EMPTY_WIRE
             weight = None
         elif weight_type == WFP_UINT8:
             weight_range = f.weight.uint8
-            weight_wire = (WFP_UINT8, weight_range)
+            weight_wire = acyclic((WFP_UINT8, weight_range))
             weight = self.factory.weight_ranges[weight_range] if weight_range < 16 else None
         else:
             weight_wire = parse_value(weight_type, &f.weight.uint8, interned)
             weight = weight_wire[1] if weight_type == WFP_UINT64 else None
-        conditions = parse_conditions(f, interned, cache)
+        conditions = pack_conditions(f)
+        if conditions is None:
+            conditions = parse_conditions(f, interned, cache)
         self.action(f.action.type, &member, &as_int)
         if f.action.type & WFP_ACTION_FLAG_CALLOUT or not wfp_guid_is_null(&f.action.calloutKey):
             action_key = parse_guid_cached(&f.action.calloutKey, interned, cache)
@@ -777,31 +1181,84 @@ cdef class RuleParser:
         else:
             effective_weight = None
 
-        rule = _object_new(self.factory.rule_type)
-        PyObject_GenericSetAttr(rule, "layer", self.layer(&f.layerKey, layer_key))
-        PyObject_GenericSetAttr(rule, "action", <object>member)
-        PyObject_GenericSetAttr(rule, "key", key)
-        PyObject_GenericSetAttr(rule, "name", "" if name is None else name)
-        PyObject_GenericSetAttr(rule, "description", description)
-        PyObject_GenericSetAttr(rule, "sublayer",
-                                None if wfp_guid_is_null(&f.subLayerKey) else sublayer_key)
-        PyObject_GenericSetAttr(rule, "weight", weight)
-        PyObject_GenericSetAttr(rule, "provider", provider)
-        PyObject_GenericSetAttr(rule, "persistent", (flags & WFP_FILTER_FLAG_PERSISTENT) != 0)
-        PyObject_GenericSetAttr(rule, "boot_time", (flags & WFP_FILTER_FLAG_BOOTTIME) != 0)
-        PyObject_GenericSetAttr(rule, "hard", (flags & WFP_FILTER_FLAG_CLEAR_ACTION_RIGHT) != 0)
-        PyObject_GenericSetAttr(rule, "permit_if_callout_missing",
-                                (flags & WFP_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED) != 0)
-        PyObject_GenericSetAttr(rule, "disabled", (flags & WFP_FILTER_FLAG_DISABLED) != 0)
-        PyObject_GenericSetAttr(rule, "callout",
-                                action_key if f.action.type & WFP_ACTION_FLAG_CALLOUT else None)
-        PyObject_GenericSetAttr(rule, "data", data)
-        PyObject_GenericSetAttr(rule, "id", f.filterId)
-        PyObject_GenericSetAttr(rule, "effective_weight", effective_weight)
-        PyObject_GenericSetAttr(rule, "_wire", (
-            key, name, description, flags, provider, layer_key, sublayer_key, weight_wire,
-            conditions, <object>as_int, action_key, raw_context, provider_context_key, data))
+        cdef RuleFactory factory = self.factory
+        cdef PyObject **slot = factory.member
+        rule = acyclic(slotted_new(&factory.rule))
+        set_slot(rule, slot[R_LAYER], self.layer(&f.layerKey, layer_key))
+        set_slot(rule, slot[R_ACTION], <object>member)
+        set_slot(rule, slot[R_KEY], key)
+        set_slot(rule, slot[R_NAME], "" if name is None else name)
+        set_slot(rule, slot[R_DESCRIPTION], description)
+        set_slot(rule, slot[R_SUBLAYER], None if wfp_guid_is_null(&f.subLayerKey) else sublayer_key)
+        set_slot(rule, slot[R_WEIGHT], weight)
+        set_slot(rule, slot[R_PROVIDER], provider)
+        set_slot(rule, slot[R_PERSISTENT], (flags & WFP_FILTER_FLAG_PERSISTENT) != 0)
+        set_slot(rule, slot[R_BOOT_TIME], (flags & WFP_FILTER_FLAG_BOOTTIME) != 0)
+        set_slot(rule, slot[R_HARD], (flags & WFP_FILTER_FLAG_CLEAR_ACTION_RIGHT) != 0)
+        set_slot(rule, slot[R_PERMIT_IF_CALLOUT_MISSING],
+                 (flags & WFP_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED) != 0)
+        set_slot(rule, slot[R_DISABLED], (flags & WFP_FILTER_FLAG_DISABLED) != 0)
+        set_slot(rule, slot[R_CALLOUT], action_key if f.action.type & WFP_ACTION_FLAG_CALLOUT else None)
+        set_slot(rule, slot[R_DATA], data)
+        set_slot(rule, slot[R_ID], f.filterId)
+        set_slot(rule, slot[R_EFFECTIVE_WEIGHT], effective_weight)
+        if wire_follows_from_fields(f):
+            set_slot(rule, slot[R_CONDITIONS_WIRE], conditions)
+        else:
+            set_slot(rule, slot[R_CONDITIONS_WIRE], None)
+            set_slot(rule, slot[R_WIRE], acyclic((
+                key, name, description, flags, provider, layer_key, sublayer_key, weight_wire,
+                conditions, <object>as_int, action_key, raw_context, provider_context_key, data)))
         return rule
+
+
+cdef uint32_t RULE_FLAGS = (WFP_FILTER_FLAG_PERSISTENT | WFP_FILTER_FLAG_BOOTTIME
+                            | WFP_FILTER_FLAG_CLEAR_ACTION_RIGHT
+                            | WFP_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED
+                            | WFP_FILTER_FLAG_DISABLED)
+
+
+cdef bint wire_follows_from_fields(const wfp_filter0 *f) noexcept:
+    """Whether the filter tuple of f can be rebuilt from its Rule's fields alone (Rule's
+    _wire_from_fields): every flag is a Rule field, the name and sublayer are there, the weight
+    is one a Rule can hold, and there is no callout key, raw context or provider context that
+    the Rule does not show."""
+    cdef uint32_t weight_type = f.weight.type
+    if f.flags & ~RULE_FLAGS or f.displayData.name == NULL or wfp_guid_is_null(&f.subLayerKey):
+        return False
+    if f.rawContext != 0:
+        return False
+    if not (f.action.type & WFP_ACTION_FLAG_CALLOUT) and not wfp_guid_is_null(&f.action.calloutKey):
+        return False
+    if weight_type == WFP_EMPTY:
+        return True
+    if weight_type == WFP_UINT8:
+        return f.weight.uint8 < 16
+    return weight_type == WFP_UINT64 and f.weight.uint64 != NULL
+
+
+cdef void untrack_wire(object wire) noexcept:
+    """Takes a filter tuple built in Python, and the condition tuples in it, off the cyclic
+    collector's lists (see acyclic): they are made of values and never refer back to
+    themselves."""
+    cdef Py_ssize_t i, j
+    if type(wire) is not tuple or len(<tuple>wire) != 14:
+        return
+    acyclic(wire)
+    conditions = (<tuple>wire)[8]
+    if type(conditions) is not tuple:
+        return
+    acyclic(conditions)
+    for condition in <tuple>conditions:
+        if type(condition) is tuple and len(<tuple>condition) == 3:
+            acyclic(condition)
+            value = (<tuple>condition)[2]
+            if type(value) is tuple:
+                acyclic(value)
+                for j in range(len(<tuple>value)):
+                    part = (<tuple>value)[j]
+                    if type(part) is tuple:
+                        acyclic(part)
 
 
 cdef object parse_filter_as(const wfp_filter0 *f, RuleFactory factory):
@@ -1193,17 +1650,25 @@ cdef class CoreSession:
 
     # ---- filters ----
 
-    def add_filters(self, filters, bint own_transaction):
-        """All-or-nothing; returns the filter ids.  GIL released while C adds."""
-        cdef Py_ssize_t n = len(filters)
+    def add_filters(self, filters, bint own_transaction, bint check_duplicate_keys=False):
+        """All-or-nothing; returns the filter ids.  GIL released while C adds.
+
+        With check_duplicate_keys, two filters with the same key raise DuplicateKeyError
+        before anything reaches the backend."""
+        # Our own tuple: it keeps every object alive for the GUID memo, whatever the caller does.
+        cdef tuple items = tuple(filters)
+        cdef Py_ssize_t n = len(items)
         cdef Py_ssize_t i = 0
+        cdef Py_ssize_t first
         cdef wfp_arena arena
         cdef wfp_filter0 *array
         cdef uint64_t *ids
         cdef wfp_bulk_result result
         cdef int own = own_transaction
+        cdef guid_memo memo
         if n == 0:
             return []
+        memset(&memo, 0, sizeof(memo))
         self.enter("FwpmFilterAdd0")
         # Sized for a typical filter's conditions and strings so most batches need one chunk.
         wfp_arena_init(&arena, <size_t>n * (sizeof(wfp_filter0) + 256))
@@ -1211,15 +1676,16 @@ cdef class CoreSession:
             require_bulk_functions(self.backend, own)
             array = <wfp_filter0 *>arena_alloc(&arena, <size_t>n * sizeof(wfp_filter0))
             ids = <uint64_t *>arena_alloc(&arena, <size_t>n * sizeof(uint64_t))
-            for item in filters:
+            for i in range(n):
                 try:
-                    compose_filter(&arena, item, &array[i])
+                    compose_filter(&arena, items[i], &array[i], &memo)
                 except Exception as error:
                     error.add_note(f"while composing filter {i}")
                     raise
-                i += 1
-            if i != n:
-                raise ValueError("the filter sequence changed size while it was read")
+            if check_duplicate_keys and n > 1:
+                i = find_duplicate_key(&arena, array, n, &first)
+                if i >= 0:
+                    raise DuplicateKeyError(i, first)
             with nogil:
                 result = wfp_bulk_add_filters(self.backend, self.handle, array, <size_t>n, ids,
                                               own)

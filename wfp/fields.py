@@ -55,7 +55,7 @@ import ipaddress
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from wfp import _ids
 from wfp import security
@@ -138,6 +138,7 @@ class Match(enum.IntEnum):
     NOT_PREFIX = 12
 
 
+_EQUAL, _NOT_EQUAL = Match.EQUAL, Match.NOT_EQUAL
 _UNSIGNED = {DataType.UINT8: 8, DataType.UINT16: 16, DataType.UINT32: 32, DataType.UINT64: 64}
 _SIGNED = {DataType.INT8: 8, DataType.INT16: 16, DataType.INT32: 32, DataType.INT64: 64}
 _SORTABLE = frozenset(_UNSIGNED) | frozenset(_SIGNED) | {
@@ -199,12 +200,12 @@ class _FieldBase(enum.Enum):
     def __eq__(self, other: object):  # type: ignore[override]
         if isinstance(other, _FieldBase):
             return self is other
-        return Condition(self, Match.EQUAL, other)
+        return Condition(self, _EQUAL, other)
 
     def __ne__(self, other: object):  # type: ignore[override]
         if isinstance(other, _FieldBase):
             return self is not other
-        return Condition(self, Match.NOT_EQUAL, other)
+        return Condition(self, _NOT_EQUAL, other)
 
     def __lt__(self, other: object):
         if isinstance(other, _FieldBase):
@@ -439,10 +440,11 @@ class Condition:
                                   reason="not a known condition field name or GUID")
         if type(match) is not Match and isinstance(match, int) and not isinstance(match, bool):
             match = _MATCH_BY_VALUE.get(match, match)
-        if isinstance(value, (bytearray, memoryview)):
-            value = bytes(value)
-        if type(value) is not int and found in _CANONICAL_FORM:
-            value = _canonical_value(found, value)
+        if type(value) not in _CANONICAL_TYPES:
+            if isinstance(value, (bytearray, memoryview)):
+                value = bytes(value)
+            if type(found) is Field and found._name_ in _CANONICAL_FORM_BY_NAME:
+                value = _canonical_value(found, value)
         _set(self, "field", found)
         _set(self, "match", match)
         _set(self, "value", value)
@@ -495,6 +497,10 @@ class Condition:
 
 _set = object.__setattr__
 _MATCH_BY_VALUE = {int(m): m for m in Match}
+# Types that _canonical_value returns as they are, whatever the field.
+_CANONICAL_TYPES = frozenset({int, ipaddress.IPv4Address, ipaddress.IPv6Address,
+                              ipaddress.IPv4Network, ipaddress.IPv6Network, uuid.UUID})
+_CANONICAL_FORM_BY_NAME = {field._name_: form for field, form in _CANONICAL_FORM.items()}
 
 
 def _canonical_value(field: Field, value: Any) -> Any:
@@ -803,29 +809,171 @@ def _check_raw(where: _Where, raw: RawValue) -> WireValue:
     return (dt, raw.payload)
 
 
+def _match_is_legal(match: Match, dt: int) -> bool:
+    """Whether a match type may test a value of wire data type dt (reference §3.6)."""
+    if match == Match.EQUAL:
+        return dt != DataType.RANGE
+    if match == Match.RANGE:
+        return dt == DataType.RANGE
+    if match in (Match.GREATER, Match.LESS, Match.GREATER_OR_EQUAL, Match.LESS_OR_EQUAL,
+                 Match.NOT_EQUAL):
+        return dt in _SORTABLE
+    if match in (Match.FLAGS_ALL_SET, Match.FLAGS_ANY_SET, Match.FLAGS_NONE_SET):
+        return dt in _UNSIGNED
+    if match == Match.EQUAL_CASE_INSENSITIVE:
+        return dt == DataType.UNICODE_STRING
+    return dt in (DataType.BYTE_BLOB, DataType.UNICODE_STRING)  # PREFIX, NOT_PREFIX
+
+
 def _check_match(where: _Where, match: Any, wire: WireValue, value: Any) -> int:
     if not isinstance(match, Match):
         raise where.fail(FWP_E_INVALID_ENUMERATOR, value,
                          f"match type {match!r} is not an FWP_MATCH_TYPE (0..{len(Match) - 1})")
     dt = wire[0]
-    legal: bool
-    if match == Match.EQUAL:
-        legal = dt != DataType.RANGE
-    elif match == Match.RANGE:
-        legal = dt == DataType.RANGE
-    elif match in (Match.GREATER, Match.LESS, Match.GREATER_OR_EQUAL, Match.LESS_OR_EQUAL,
-                   Match.NOT_EQUAL):
-        legal = dt in _SORTABLE
-    elif match in (Match.FLAGS_ALL_SET, Match.FLAGS_ANY_SET, Match.FLAGS_NONE_SET):
-        legal = dt in _UNSIGNED
-    elif match == Match.EQUAL_CASE_INSENSITIVE:
-        legal = dt == DataType.UNICODE_STRING
-    else:  # PREFIX, NOT_PREFIX
-        legal = dt in (DataType.BYTE_BLOB, DataType.UNICODE_STRING)
-    if not legal:
+    if not _match_is_legal(match, dt):
         raise where.fail(FWP_E_MATCH_TYPE_MISMATCH, value,
                          f"match {match.name} is not allowed for a {DataType(dt).name} value")
     return int(match)
+
+
+# ---- fast encoders ----
+# Rules are built by the hundred thousand, nearly all with ints and ipaddress objects.  For each
+# (layer, field) an encoder made once turns exactly those values into their wire form; anything
+# else (and anything invalid) returns None and takes the validating path above, which gives the
+# same wire form or the error.  Keyed by names: hashing an Enum member runs Python code.
+
+# (match, value) -> the condition's wire form, or None for the validating path.
+FastEncoder = Callable[[Any, Any], Optional[WireCondition]]
+
+
+def _legal_matches(dt: DataType) -> Dict[Match, int]:
+    """The match types legal for wire data type dt, each with its int."""
+    return {m: int(m) for m in Match if _match_is_legal(m, dt)}
+
+
+def _no_fast_path(match: Any, value: Any) -> None:
+    return None
+
+
+def _make_fast_encoder(layer: Layer, field: Any) -> FastEncoder:
+    info = _FIELD_INFO.get((layer._name_, field._name_))
+    if info is None:
+        return _no_fast_path
+    dt, ft = info
+    key = field._value_
+    if ft == FieldType.IP_ADDRESS and dt == DataType.UINT32:
+        return _v4_address_encoder(key)
+    if ft == FieldType.IP_ADDRESS and dt == DataType.BYTE_ARRAY16:
+        return _v6_address_encoder(key)
+    if dt in _UNSIGNED or dt in _SIGNED:
+        return _int_encoder(key, dt)
+    if dt == DataType.BYTE_ARRAY16:
+        return _guid_encoder(key)
+    return _no_fast_path
+
+
+def _v4_address_encoder(key: uuid.UUID) -> FastEncoder:
+    address_matches = _legal_matches(DataType.UINT32)
+    network_matches = _legal_matches(DataType.V4_ADDR_MASK)
+    address_type, network_type = ipaddress.IPv4Address, ipaddress.IPv4Network
+
+    def encode(match: Any, value: Any) -> Optional[WireCondition]:
+        kind = type(value)
+        if kind is address_type:
+            m = address_matches.get(match)
+            if m is not None:
+                return (key, m, (_DT_UINT32, int(value)))
+        elif kind is network_type:
+            m = network_matches.get(match)
+            if m is not None:
+                return (key, m, (_DT_V4_ADDR_MASK,
+                                 (int(value.network_address), int(value.netmask))))
+        return None
+    return encode
+
+
+def _v6_address_encoder(key: uuid.UUID) -> FastEncoder:
+    address_matches = _legal_matches(DataType.BYTE_ARRAY16)
+    network_matches = _legal_matches(DataType.V6_ADDR_MASK)
+    address_type, network_type = ipaddress.IPv6Address, ipaddress.IPv6Network
+
+    def encode(match: Any, value: Any) -> Optional[WireCondition]:
+        kind = type(value)
+        if kind is address_type:
+            m = address_matches.get(match)
+            if m is not None:
+                return (key, m, (_DT_BYTE_ARRAY16, value.packed))
+        elif kind is network_type:
+            m = network_matches.get(match)
+            if m is not None:
+                return (key, m, (_DT_V6_ADDR_MASK,
+                                 (value.network_address.packed, value.prefixlen)))
+        return None
+    return encode
+
+
+def _int_encoder(key: uuid.UUID, dt: DataType) -> FastEncoder:
+    matches = _legal_matches(dt)
+    wire_type = int(dt)
+    if dt in _UNSIGNED:
+        low, high = 0, (1 << _UNSIGNED[dt]) - 1
+    else:
+        low, high = -(1 << (_SIGNED[dt] - 1)), (1 << (_SIGNED[dt] - 1)) - 1
+
+    def encode(match: Any, value: Any) -> Optional[WireCondition]:
+        if type(value) is int and low <= value <= high:
+            m = matches.get(match)
+            if m is not None:
+                return (key, m, (wire_type, value))
+        return None
+    return encode
+
+
+def _guid_encoder(key: uuid.UUID) -> FastEncoder:
+    matches = _legal_matches(DataType.BYTE_ARRAY16)
+
+    def encode(match: Any, value: Any) -> Optional[WireCondition]:
+        if type(value) is uuid.UUID:
+            m = matches.get(match)
+            if m is not None:
+                return (key, m, (_DT_BYTE_ARRAY16, value.bytes_le))
+        return None
+    return encode
+
+
+_DT_UINT32 = int(DataType.UINT32)
+_DT_BYTE_ARRAY16 = int(DataType.BYTE_ARRAY16)
+_DT_V4_ADDR_MASK = int(DataType.V4_ADDR_MASK)
+_DT_V6_ADDR_MASK = int(DataType.V6_ADDR_MASK)
+# layer name -> {field name: fast encoder}, filled as (layer, field) pairs are first met.
+_FAST_ENCODERS: Dict[str, Dict[str, FastEncoder]] = {layer._name_: {} for layer in Layer}
+
+
+def _encode_rule_conditions(layer: Layer, conditions: tuple) -> Optional[tuple]:
+    """The wire form of conditions (all Condition objects) at layer when every one takes a fast
+    encoder; None otherwise (encode_conditions then validates them and names what is wrong)."""
+    encoders = _FAST_ENCODERS[layer._name_]
+    encoded = []
+    for condition in conditions:
+        if type(condition) is not Condition:
+            return None
+        field = condition.field
+        match = condition.match
+        if type(field) is not Field or type(match) is not Match:
+            return None
+        wire = (encoders.get(field._name_) or _fast_encoder(layer, field))(match, condition.value)
+        if wire is None:
+            return None
+        encoded.append(wire)
+    return tuple(encoded)
+
+
+def _fast_encoder(layer: Layer, field: Any) -> FastEncoder:
+    encoders = _FAST_ENCODERS[layer._name_]
+    encoder = encoders.get(field._name_)
+    if encoder is None:
+        encoder = encoders[field._name_] = _make_fast_encoder(layer, field)
+    return encoder
 
 
 def encode_condition(layer: Any, condition: Any, *, label: str = "condition",
@@ -877,7 +1025,19 @@ def encode_conditions(layer: Any, conditions: Iterable[Any], *,
     if isinstance(conditions, (Condition, str, bytes)):
         raise ValidationError(FWP_E_INVALID_PARAMETER, field="conditions", value=conditions,
                               reason="expected a list of conditions")
-    return [_encode_condition(layer, c, "conditions", i, template) for i, c in enumerate(conditions)]
+    encoders = _FAST_ENCODERS[layer._name_]
+    encoded = []
+    for index, condition in enumerate(conditions):
+        if type(condition) is Condition:
+            field = condition.field
+            if type(field) is Field and type(condition.match) is Match:
+                encode = encoders.get(field._name_) or _fast_encoder(layer, field)
+                wire = encode(condition.match, condition.value)
+                if wire is not None:
+                    encoded.append(wire)
+                    continue
+        encoded.append(_encode_condition(layer, condition, "conditions", index, template))
+    return encoded
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,16 +26,18 @@ import contextlib
 import difflib
 import functools
 import gc
+import hashlib
 import ipaddress
 import itertools
 import json
+import marshal
 import os
 import re
 import socket
 import tomllib
 import uuid
 import zlib
-from dataclasses import dataclass, field as dataclass_field, fields as dataclass_fields
+from dataclasses import dataclass, fields as dataclass_fields
 from pathlib import Path
 from typing import (
     Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union,
@@ -45,10 +47,10 @@ from wfp import _core, _ids
 from wfp.appid import app_id
 from wfp.errors import NotFound, ValidationError, WFPError
 from wfp.fields import (
-    Condition, Field, FieldType, Layer, Match, Range, coerce_field,
-    coerce_layer,
+    Condition, DataType, Field, FieldType, Layer, Match, Range, coerce_field, coerce_layer,
+    encode_condition,
 )
-from wfp.rules import Action, Provider, Rule, Sublayer, WeightRange, error_code
+from wfp.rules import Action, Provider, Rule, RuleDecoder, Sublayer, WeightRange, error_code
 from wfp.session import _ENUM_EVERYTHING
 
 __all__ = [
@@ -56,7 +58,7 @@ __all__ = [
     "load_snapshot", "read_document", "render_toml", "CHUNK_MAX_ENTRIES", "CHUNK_MIN_ENTRIES", "CHUNK_BOUNDARY_MODULUS",
     "POLICY_NAMESPACE", "FORMAT_VERSION", "schema_path", "provider_key_for", "sublayer_key_for",
     "rule_key_for", "read_address_list", "parse_prefix", "collapse", "collapse_prefixes",
-    "chunk_entries",
+    "chunk_entries", "STAMP_PREFIX",
 ]
 
 FORMAT_VERSION = 1
@@ -99,9 +101,13 @@ _MATCHES = {m.name.lower(): m for m in Match}
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector around bulk work.
 
-    Reading or building 100,000 rules creates millions of tuples that hold no cycles; each
+    Reading or building 100,000 rules creates millions of objects that hold no cycles; each
     of them counts towards a collection, and every full collection walks the whole heap,
     which made enumerating a large provider several times slower than the enumeration itself.
+    What the block leaves alive is long-lived (a policy, a plan): it goes straight to the
+    oldest generation (``gc.freeze``/``gc.unfreeze`` move the young generations there without
+    walking them) rather than being walked by the first young collection after the block.
+    That is skipped when someone else has frozen objects, which unfreezing would release.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -109,6 +115,9 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
@@ -155,26 +164,41 @@ _TOML_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_\-\"'. ]+?)\s*\]\]")
 
 
 class _Source:
-    """A parsed document and the text it came from, to put line numbers in messages."""
+    """A parsed document and the text it came from, to put line numbers in messages.
+
+    The text is split into lines, and TOML array headers are found, only when a message first
+    needs a line: a 100,000-rule file that loads cleanly never pays for it.
+    """
 
     def __init__(self, path: Path, text: str, kind: str, data: dict) -> None:
         self.path = path
         self.kind = kind
         self.data = data
-        self.lines = text.splitlines()
-        self._headers: Dict[str, List[int]] = {}
-        if kind == "toml":
+        self._text = text
+        self._lines: Optional[List[str]] = None
+        self._headers: Optional[Dict[str, List[int]]] = None
+
+    @property
+    def lines(self) -> List[str]:
+        if self._lines is None:
+            self._lines = self._text.splitlines()
+        return self._lines
+
+    def _array_headers(self) -> Dict[str, List[int]]:
+        if self._headers is None:
+            self._headers = {}
             for number, line in enumerate(self.lines, 1):
                 match = _TOML_ARRAY_HEADER.match(line)
                 if match:
                     name = match.group(1).strip().strip("\"'")
                     self._headers.setdefault(name, []).append(number)
+        return self._headers
 
     def item_line(self, section: str, index: int, name: Any = None) -> Optional[int]:
         """The line where ``section[index]`` starts (TOML: its ``[[section]]`` header; JSON: the
         line of its ``"name"``)."""
         if self.kind == "toml":
-            headers = self._headers.get(section, [])
+            headers = self._array_headers().get(section, [])
             return headers[index] if index < len(headers) else None
         if not isinstance(name, str):
             return None
@@ -200,14 +224,14 @@ class _Source:
             return None
         pattern = re.compile(r'^\s*"?' + re.escape(key) + r'"?\s*[=:]|[{,]\s*"?'
                              + re.escape(key) + r'"?\s*[=:]', re.IGNORECASE)
-        for number in range(start, len(self.lines) + 1):
-            line = self.lines[number - 1]
+        lines = self.lines
+        for number in range(start, len(lines) + 1):
+            line = lines[number - 1]
             if number > start and self.kind == "toml" and _TOML_ARRAY_HEADER.match(line):
                 break
             if pattern.search(line):
                 return number
         return start
-
 
 def _read_text(path: Path, what: str, where: str = "") -> str:
     try:
@@ -426,6 +450,37 @@ def rule_key_for(provider_key: uuid.UUID, name: str, layer: Layer, chunk: str = 
     return uuid.uuid5(provider_key, f"rule\0{name}\0{layer.name}\0{chunk}")
 
 
+# The version and variant bits of a UUIDv5 (RFC 9562 §5.5), as uuid.UUID(version=5) sets them.
+_UUID5_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID5_SET = (5 << 76) | (0x8000 << 48)
+
+
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def _uuid_of(value: int) -> uuid.UUID:
+    """uuid.UUID(int=value) for a value known to be a UUID's, without UUID.__init__'s argument
+    handling (most of the cost of making one)."""
+    key = object.__new__(uuid.UUID)
+    object.__setattr__(key, "int", value)
+    object.__setattr__(key, "is_safe", _SAFE_UNKNOWN)
+    return key
+
+
+class _RuleKeys:
+    """rule_key_for as a plain int, for a whole file: the SHA-1 of the provider key is begun
+    once, and no uuid.UUID is made for a filter that is never built as a wfp.Rule."""
+
+    __slots__ = ("_begun",)
+
+    def __init__(self, provider_key: uuid.UUID) -> None:
+        self._begun = hashlib.sha1(provider_key.bytes)
+
+    def __call__(self, name: str, layer_name: str, chunk: str) -> int:
+        digest = self._begun.copy()
+        digest.update(f"rule\0{name}\0{layer_name}\0{chunk}".encode("utf-8"))
+        return (int.from_bytes(digest.digest()[:16], "big") & _UUID5_CLEAR) | _UUID5_SET
+
 # --------------------------------------------------------------------------------------------
 # The document schema, checked by hand so each message names the place
 # --------------------------------------------------------------------------------------------
@@ -554,17 +609,44 @@ def _get_weight(ctx: _Context, table: dict) -> Any:
 # Conditions
 # --------------------------------------------------------------------------------------------
 
+class _FieldMeta:
+    """A condition field as a policy file names it, with what the per-rule code asks of it
+    (plain attributes: hashing an enum member runs Python code)."""
+
+    __slots__ = ("field", "name", "key", "key_int", "is_address")
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+        self.name = field.name
+        self.key = field.value
+        self.key_int = field.value.int
+        self.is_address = field in _ADDRESS_FIELDS
+
+
 class _Entry:
-    """One OR'ed value of a condition field, with the place it was written (for messages)."""
+    """One OR'ed value of a condition field, with the place it was written (for messages).
 
-    __slots__ = ("match", "value", "ctx", "prefix")
+    A collapsed address carries ``prefix`` and no ``value``: its ipaddress object is made only
+    when a wfp.Rule is built.  ``ctx`` is None for values read by the quick path.  The wire
+    value is kept for the last layer it was encoded for: entries are shared by the filters of
+    a rule (and by rules that write the same value), which mostly sit at one layer.
+    """
 
-    def __init__(self, match: Match, value: Any, ctx: "_Context",
+    __slots__ = ("field", "match", "value", "ctx", "prefix", "wire_layer", "wire")
+
+    def __init__(self, field: _FieldMeta, match: Match, value: Any, ctx: Optional["_Context"],
                  prefix: Optional[Prefix] = None) -> None:
+        self.field = field
         self.match = match
         self.value = value
         self.ctx = ctx
-        self.prefix = prefix  # set for a collapsed address entry
+        self.prefix = prefix
+        self.wire_layer: Optional[_LayerMeta] = None
+        self.wire: Any = None
+
+    def python_value(self) -> Any:
+        """The value as wfp.Condition takes it."""
+        return self.value if self.prefix is None else _prefix_value(self.prefix)
 
 
 def _family(value: Any) -> Optional[int]:
@@ -583,11 +665,13 @@ def _entry_chunk_digest(entry: _Entry) -> int:
 class _FieldValues:
     """The values of one condition key: plain entries, and EQUAL addresses to be collapsed."""
 
-    def __init__(self, field: Field, key: str, ctx: "_Context") -> None:
-        self.field = field
+    __slots__ = ("meta", "key", "ctx", "is_address", "entries", "prefixes", "_collapsed")
+
+    def __init__(self, meta: _FieldMeta, key: str, ctx: Optional["_Context"]) -> None:
+        self.meta = meta
         self.key = key
         self.ctx = ctx
-        self.is_address = field in _ADDRESS_FIELDS
+        self.is_address = meta.is_address
         self.entries: List[_Entry] = []
         self.prefixes: List[Prefix] = []
         self._collapsed: Dict[int, List[_Entry]] = {}
@@ -604,7 +688,8 @@ class _FieldValues:
                 mine = prefixes if prefixes[0][0] == family else []
             else:
                 mine = collapse_prefixes(prefixes, family)
-            collapsed = [_Entry(Match.EQUAL, _prefix_value(p), self.ctx, p) for p in mine]
+            meta = self.meta
+            collapsed = [_Entry(meta, Match.EQUAL, None, self.ctx, p) for p in mine]
             self._collapsed[family] = collapsed
         if not self.entries:
             return collapsed
@@ -620,21 +705,25 @@ def _field_suggestion(name: str) -> str:
     return f" (did you mean {close[0].lower()}?)" if close else ""
 
 
-_FIELDS_BY_KEY: Dict[str, Field] = {}
+# Condition keys as written in files (any case, with or without FWPM_CONDITION_, aliases).
+_FIELDS_BY_KEY: Dict[str, _FieldMeta] = {}
+_FIELD_METAS: Dict[Field, _FieldMeta] = {}
 
 
-def _parse_field(ctx: _Context, name: str) -> Field:
-    field = _FIELDS_BY_KEY.get(name)
-    if field is not None:
-        return field
+def _parse_field(ctx: _Context, name: str) -> _FieldMeta:
+    meta = _FIELDS_BY_KEY.get(name)
+    if meta is not None:
+        return meta
     try:
         field = coerce_field(name)
     except ValidationError:
         raise ctx.fail(f"unknown field {name!r}{_field_suggestion(name)}",
                        code=_CONDITION_NOT_FOUND, value=name) from None
-    _FIELDS_BY_KEY[name] = field
-    return field
-
+    meta = _FIELD_METAS.get(field)
+    if meta is None:
+        meta = _FIELD_METAS[field] = _FieldMeta(field)
+    _FIELDS_BY_KEY[name] = meta
+    return meta
 
 def _address_prefix(ctx: _Context, value: Any) -> Prefix:
     if not isinstance(value, str):
@@ -673,10 +762,10 @@ def _range_value(ctx: _Context, value: Any, is_address: bool) -> Range:
     return Range(low, high)
 
 
-def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Loader"
+def _parse_values(ctx: _Context, meta: _FieldMeta, key: str, spec: Any, loader: "_Loader"
                   ) -> _FieldValues:
     """The OR'ed values of one condition key (a value, a list of values, or a value table)."""
-    values = _FieldValues(field, key, ctx)
+    values = _FieldValues(meta, key, ctx)
     is_address = values.is_address
     items = spec if isinstance(spec, list) else [spec]
     if isinstance(spec, list) and not spec:
@@ -690,7 +779,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
                 values.prefixes.extend(_file_prefixes(ictx, item["file"], loader, is_address))
                 continue
             if keys == {"range"}:
-                entries.append(_Entry(Match.RANGE, _range_value(ictx, item["range"], is_address),
+                entries.append(_Entry(meta, Match.RANGE, _range_value(ictx, item["range"], is_address),
                                       ictx))
                 continue
             if keys == {"hex"}:
@@ -700,7 +789,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
                 except (ValueError, AttributeError):
                     raise ictx.fail(f"{text!r} is not hexadecimal bytes", code=_TYPE_MISMATCH,
                                     value=text) from None
-                entries.append(_Entry(Match.EQUAL, data, ictx))
+                entries.append(_Entry(meta, Match.EQUAL, data, ictx))
                 continue
             if keys == {"app"}:
                 program = item["app"]
@@ -712,7 +801,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
                 except WFPError as error:
                     raise ictx.fail(f"no app id for {program!r}: {error}", code=error.code,
                                     value=program) from None
-                entries.append(_Entry(Match.EQUAL, blob, ictx))
+                entries.append(_Entry(meta, Match.EQUAL, blob, ictx))
                 continue
             if "match" in keys and keys <= {"match", "value"}:
                 match, value = _match_value(ictx, item, is_address)
@@ -721,7 +810,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
                 else:
                     if is_address and not isinstance(value, Range):
                         value = _prefix_value(value)
-                    entries.append(_Entry(match, value, ictx))
+                    entries.append(_Entry(meta, match, value, ictx))
                 continue
             raise ictx.fail(f"a value table has one of {', '.join(_VALUE_TABLE_KEYS)} "
                             f"(or match and value), got {sorted(keys)}", value=item)
@@ -729,7 +818,7 @@ def _parse_values(ctx: _Context, field: Field, key: str, spec: Any, loader: "_Lo
         if is_address:
             values.prefixes.append(_address_prefix(ictx, value))
         else:
-            entries.append(_Entry(Match.EQUAL, value, ictx))
+            entries.append(_Entry(meta, Match.EQUAL, value, ictx))
     return values
 
 
@@ -776,6 +865,48 @@ class _Loader:
         return self._lists[key]
 
 
+
+
+def _quick_values(meta: _FieldMeta, key: str, spec: Any) -> Optional[_FieldValues]:
+    """The values of one condition key written in the common forms (a number, a string, an
+    address, or a list of them), read without context objects; None for any other form and for
+    anything wrong, which :func:`_parse_values` then reads, or reports with file and place."""
+    values = _FieldValues(meta, key, None)
+    if meta.is_address:
+        if type(spec) is str:  # one address: nothing to collapse
+            try:
+                prefix = parse_prefix(spec.strip())
+            except ValueError:
+                return None
+            values.prefixes.append(prefix)
+            other_family = 6 if prefix[0] == 4 else 4
+            values._collapsed = {prefix[0]: [_Entry(meta, Match.EQUAL, None, None, prefix)],
+                                 other_family: []}
+            return values
+        if type(spec) is not list or not spec:
+            return None
+        prefixes = values.prefixes
+        for item in spec:
+            if type(item) is not str:
+                return None
+            try:
+                prefixes.append(parse_prefix(item.strip()))
+            except ValueError:
+                return None
+        return values
+    items = spec if type(spec) is list else (spec,)
+    if not items:
+        return None
+    entries = values.entries
+    equal = Match.EQUAL
+    for item in items:
+        kind = type(item)
+        if kind is not int and kind is not str:
+            return None
+        entries.append(_Entry(meta, equal, item, None))
+    return values
+
+
 # --------------------------------------------------------------------------------------------
 # Layers
 # --------------------------------------------------------------------------------------------
@@ -793,20 +924,63 @@ def _variant(layer: Layer, family: int) -> Optional[Layer]:
     return Layer.__members__.get(name[:position] + mine + name[position + len(other):])
 
 
-_LAYERS_BY_SPEC: Dict[Any, Tuple[Layer, ...]] = {}
+class _LayerMeta:
+    """A layer with what the per-rule code asks of it, found once per process: its V4/V6
+    variants and the (data type, field type) of each condition field there."""
+
+    __slots__ = ("layer", "name", "key", "key_int", "_variants", "_fields")
+
+    def __init__(self, layer: Layer) -> None:
+        self.layer = layer
+        self.name = layer.name
+        self.key = layer.value
+        self.key_int = layer.value.int
+        self._variants: Dict[int, Optional[_LayerMeta]] = {}
+        self._fields: Dict[str, Optional[Tuple[int, int]]] = {}
+
+    def variant(self, family: int) -> Optional["_LayerMeta"]:
+        try:
+            return self._variants[family]
+        except KeyError:
+            found = _variant(self.layer, family)
+            meta = self._variants[family] = None if found is None else _layer_meta(found)
+            return meta
+
+    def field_info(self, field: _FieldMeta) -> Optional[Tuple[int, int]]:
+        """(data type, field type) as plain ints, None where the layer lacks the field."""
+        try:
+            return self._fields[field.name]
+        except KeyError:
+            info = self.layer.field_info(field.field)
+            found = self._fields[field.name] = (
+                None if info is None else (int(info[0]), int(info[1])))
+            return found
 
 
-def _parse_layers(ctx: _Context, spec: Any) -> Tuple[Layer, ...]:
+_LAYER_METAS: Dict[str, _LayerMeta] = {}
+
+
+def _layer_meta(layer: Layer) -> _LayerMeta:
+    meta = _LAYER_METAS.get(layer.name)
+    if meta is None:
+        meta = _LAYER_METAS[layer.name] = _LayerMeta(layer)
+    return meta
+
+
+# How rules write their layers ("ALE_AUTH_CONNECT" or a list of names) -> the layers meant.
+_LAYERS_BY_SPEC: Dict[Any, Tuple[_LayerMeta, ...]] = {}
+
+
+def _parse_layers(ctx: _Context, spec: Any) -> Tuple[_LayerMeta, ...]:
     """The layers a rule names (cached by how they are written: files repeat them)."""
     key = spec if isinstance(spec, str) else (
         tuple(spec) if isinstance(spec, list) and all(isinstance(s, str) for s in spec) else None)
     found = _LAYERS_BY_SPEC.get(key) if key is not None else None
     if found is None:
-        found = tuple(_resolve_layers(ctx, spec))
+        found = tuple(_layer_meta(layer) for layer in _resolve_layers(ctx, spec))
         if key is not None:
             _LAYERS_BY_SPEC[key] = found
     return found
-
 
 def _resolve_layers(ctx: _Context, spec: Any) -> List[Layer]:
     items = spec if isinstance(spec, list) else [spec]
@@ -858,19 +1032,205 @@ class RuleOrigin(NamedTuple):
     chunk: str
 
 
-@dataclass(frozen=True)
+# Provider data of every filter a policy adds: this prefix, then the 16-byte BLAKE2b of the
+# filter's canonical form (_Filter.canon: every field that goes to the engine but the provider
+# data itself, in wire form, serialised with marshal format 2).  The version byte changes
+# whenever that form or its serialisation does; a filter whose provider data is not the stamp
+# the policy would write now is replaced, so a filter written by another version (or by hand)
+# is brought in line on the next apply.
+STAMP_PREFIX = b"wfpkit-policy\x01"
+_STAMP_DIGEST_SIZE = 16
+
+# The filter flags a policy sets or a wfp.Rule describes; the engine's own (DISABLED, INDEXED)
+# take no part in comparisons, as in wfp.Rule equality.
+_COMPARED_FLAGS = (_core.FILTER_FLAG_PERSISTENT | _core.FILTER_FLAG_BOOTTIME
+                   | _core.FILTER_FLAG_HAS_PROVIDER_CONTEXT | _core.FILTER_FLAG_CLEAR_ACTION_RIGHT
+                   | _core.FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED)
+
+
+def _stamp_of(canon: tuple) -> bytes:
+    """The provider data a policy writes for a filter of this canonical form."""
+    try:
+        encoded = marshal.dumps(canon, 2)  # format 2 writes no back-references: canonical
+    except ValueError:  # a payload type marshal does not take (none the binding produces)
+        encoded = repr(canon).encode("utf-8", "surrogatepass")
+    return STAMP_PREFIX + hashlib.blake2b(encoded, digest_size=_STAMP_DIGEST_SIZE).digest()
+
+
+def _filter_canon(wire: tuple) -> tuple:
+    """The canonical form of a filter tuple of the binding (read back, or a Rule's own): its
+    fields in wire form, GUIDs as ints and flags limited to _COMPARED_FLAGS; the key, the
+    provider data, the id and the effective weight are left out.  Equal to _Filter.canon for
+    the filter a policy declares, built without decoding anything into Rule objects."""
+    provider, sublayer, callout, context = wire[4], wire[6], wire[10], wire[12]
+    return (wire[1], wire[2], wire[3] & _COMPARED_FLAGS,
+            None if provider is None else provider.int, wire[5].int,
+            0 if sublayer is None else sublayer.int, wire[7],
+            tuple([(c[0].int, c[1], c[2]) for c in wire[8]]),
+            wire[9], None if callout is None else callout.int, wire[11],
+            None if context is None else context.int)
+
+
+_WIRE_EMPTY, _WIRE_UINT8, _WIRE_UINT64 = (int(DataType.EMPTY), int(DataType.UINT8),
+                                          int(DataType.UINT64))
+
+
+class _Settings:
+    """What every filter of one rule has in common (rules written alike share one)."""
+
+    __slots__ = ("action", "action_int", "description", "sublayer", "sublayer_int", "weight",
+                 "weight_wire", "provider", "provider_int", "persistent", "boot_time", "hard",
+                 "flags", "source")
+
+    def __init__(self, action: Action, description: Optional[str], sublayer: uuid.UUID,
+                 weight: Any, provider: uuid.UUID, persistent: bool, boot_time: bool,
+                 hard: bool, source: _Source) -> None:
+        self.source = source  # the file, for messages
+        self.action = action
+        self.action_int = int(action)
+        self.description = description
+        self.sublayer = sublayer
+        self.sublayer_int = sublayer.int
+        self.weight = weight
+        self.weight_wire = ((_WIRE_EMPTY, None) if weight is None
+                            else (_WIRE_UINT8, weight.value) if isinstance(weight, WeightRange)
+                            else (_WIRE_UINT64, weight))
+        self.provider = provider
+        self.provider_int = provider.int
+        self.persistent = persistent
+        self.boot_time = boot_time
+        self.hard = hard
+        self.flags = ((_core.FILTER_FLAG_PERSISTENT if persistent else 0)
+                      | (_core.FILTER_FLAG_BOOTTIME if boot_time else 0)
+                      | (_core.FILTER_FLAG_CLEAR_ACTION_RIGHT if hard else 0))
+
+
+class _Filter:
+    """One filter a policy declares, checked but not yet a wfp.Rule.
+
+    Planning compares ``canon()`` and ``stamp`` with the engine's tuples; a wfp.Rule is made
+    (``build()``) only for a filter to add or replace, or when :attr:`Policy.rules` is read.
+    ``entries`` are its condition values (an _Entry each), ``wires`` the same in canonical wire
+    form ``(field key as int, match, (data type, payload))``; ``key`` is the key as an int.
+    """
+
+    __slots__ = ("key", "name", "rule", "index", "layer", "chunk", "settings", "entries",
+                 "wires", "_stamp", "_built")
+
+    stamped = True  # its provider data is the policy's stamp (not so for a snapshot's rules)
+
+    def __init__(self, key: int, name: str, rule: str, index: int, layer: _LayerMeta,
+                 chunk: str, settings: _Settings, entries: tuple, wires: tuple) -> None:
+        self.key = key
+        self.name = name
+        self.rule = rule
+        self.index = index
+        self.layer = layer
+        self.chunk = chunk
+        self.settings = settings
+        self.entries = entries
+        self.wires = wires
+        self._stamp: Optional[bytes] = None
+        self._built: Optional[Rule] = None
+
+    def canon(self) -> tuple:
+        """The filter's fields in the form _filter_canon gives the engine's tuple of it (made
+        afresh each time: a plan keeps no 100,000 of them alive)."""
+        settings = self.settings
+        return (self.name, settings.description, settings.flags, settings.provider_int,
+                self.layer.key_int, settings.sublayer_int, settings.weight_wire, self.wires,
+                settings.action_int, None, 0, None)
+
+    @property
+    def stamp(self) -> bytes:
+        """The provider data this filter is written with (see STAMP_PREFIX)."""
+        stamp = self._stamp
+        if stamp is None:
+            stamp = self._stamp = _stamp_of(self.canon())
+        return stamp
+
+    def build(self, decode: Optional[Callable[[tuple], Rule]] = None) -> Rule:
+        """The filter as a wfp.Rule (made once), its provider data the stamp.
+
+        Loading checked and encoded every value as wfp.Rule would (``_Loading.wire``), so the
+        Rule is made from the filter tuple, as one read back from the engine is (``decode``, a
+        RuleDecoder's, shared by the filters of one plan), without checking and encoding it
+        all again.
+        """
+        rule = self._built
+        if rule is None:
+            settings = self.settings
+            rule = self._built = (decode or Rule._from_wire)((
+                _uuid_of(self.key), self.name, settings.description, settings.flags,
+                settings.provider, self.layer.key, settings.sublayer, settings.weight_wire,
+                tuple([(entry.field.key, wire[1], wire[2])
+                       for entry, wire in zip(self.entries, self.wires)]),
+                settings.action_int, None, 0, None, self.stamp, None, None))
+        return rule
+
+    def origin(self) -> RuleOrigin:
+        return RuleOrigin(self.rule, self.index, self.layer.layer, self.chunk)
+
+
 class Policy:
     """A loaded policy file: the objects it declares, ready to plan and apply.
 
     ``rules`` holds one :class:`wfp.Rule` per filter (after fan-out over layers and families
-    and chunking of long lists); ``origins`` maps each rule key to the file's rule it came from.
+    and chunking of long lists), in file order; ``origins`` maps each rule key to the file's
+    rule it came from.  Both are built when first read: planning and applying build Rules only
+    for the filters they add or replace.
     """
 
-    path: Path
-    provider: Provider
-    sublayers: Tuple[Sublayer, ...]
-    rules: Tuple[Rule, ...]
-    origins: Dict[uuid.UUID, RuleOrigin] = dataclass_field(repr=False, compare=False)
+    def __init__(self, path: Path, provider: Provider, sublayers: Tuple[Sublayer, ...],
+                 filters: Tuple[_Filter, ...]) -> None:
+        self._path = path
+        self._provider = provider
+        self._sublayers = sublayers
+        self._filters = filters
+        self._rules: Optional[Tuple[Rule, ...]] = None
+
+    @property
+    def path(self) -> Path:
+        """The policy file."""
+        return self._path
+
+    @property
+    def provider(self) -> Provider:
+        """The provider the file declares."""
+        return self._provider
+
+    @property
+    def sublayers(self) -> Tuple[Sublayer, ...]:
+        """The sublayers the file declares, in file order."""
+        return self._sublayers
+
+    @property
+    def rules(self) -> Tuple[Rule, ...]:
+        """Every filter of the policy as a wfp.Rule, in file order."""
+        if self._rules is None:
+            with _collector_paused():
+                decode = RuleDecoder().decode
+                self._rules = tuple([f.build(decode) for f in self._filters])
+        return self._rules
+
+    @property
+    def origins(self) -> Dict[uuid.UUID, RuleOrigin]:
+        """Rule key -> the file's rule, layer and chunk it came from."""
+        return {uuid.UUID(int=f.key): f.origin() for f in self._filters}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Policy):
+            return NotImplemented
+        return (self._path == other._path and self._provider == other._provider
+                and self._sublayers == other._sublayers
+                and [(f.key, f.stamp) for f in self._filters]
+                == [(f.key, f.stamp) for f in other._filters])
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"Policy(path={str(self._path)!r}, provider={self._provider.name!r}, "
+                f"sublayers={len(self._sublayers)}, filters={len(self._filters)})")
 
     def plan(self, session: Any, *, prune: bool = False) -> "Plan":
         """What applying this policy to the session's engine would change (nothing is changed).
@@ -912,6 +1272,113 @@ def loads(text: str, *, path: Union[str, os.PathLike] = "<policy.toml>",
         return _build_policy(source, Path(base) if base is not None else Path.cwd())
 
 
+_DT_UINT32, _DT_BYTE_ARRAY16 = int(DataType.UINT32), int(DataType.BYTE_ARRAY16)
+_DT_V4_ADDR_MASK, _DT_V6_ADDR_MASK = int(DataType.V4_ADDR_MASK), int(DataType.V6_ADDR_MASK)
+_FT_IP_ADDRESS = int(FieldType.IP_ADDRESS)
+_V4_MASKS = tuple(((1 << 32) - 1) ^ ((1 << (32 - length)) - 1) for length in range(33))
+_INTEGER_BOUNDS = {
+    int(data_type): ((0, (1 << bits) - 1) if data_type.name.startswith("U")
+                     else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1))
+    for data_type, bits in ((DataType.UINT8, 8), (DataType.UINT16, 16), (DataType.UINT32, 32),
+                            (DataType.UINT64, 64), (DataType.INT8, 8), (DataType.INT16, 16),
+                            (DataType.INT32, 32), (DataType.INT64, 64))}
+
+
+class _Loading:
+    """The state of one load: the file, the provider and sublayers, address lists read, and
+    what rules written alike share (settings, condition values, encoded values)."""
+
+    __slots__ = ("source", "provider", "sublayers", "loader", "rule_key", "settings", "values",
+                 "targets", "_encoded")
+
+    def __init__(self, source: _Source, base: Path, provider: Provider,
+                 sublayers: Dict[str, Sublayer]) -> None:
+        self.source = source
+        self.provider = provider
+        self.sublayers = sublayers
+        self.loader = _Loader(base)
+        self.rule_key = _RuleKeys(provider.key)
+        self.settings: Dict[tuple, _Settings] = {}
+        self.values: Dict[tuple, _FieldValues] = {}
+        self.targets: Dict[tuple, tuple] = {}
+        self._encoded: Dict[tuple, Tuple[int, Any]] = {}
+
+    def wire(self, layer: _LayerMeta, entry: _Entry) -> Tuple[int, int, Tuple[int, Any]]:
+        """An entry at a layer as a condition in canonical wire form, ``(field key as int,
+        match, (data type, payload))``, the value encoded as wfp.Rule encodes it;
+        ValidationError for a value the field cannot hold there.
+
+        Addresses (all of them come as prefixes) and integers in range are written here: they
+        are most of the values of a large policy, and what the library's encoder makes of them
+        is fixed by the wire format.  Everything else goes through the encoder itself.
+        """
+        if entry.wire_layer is layer:
+            return entry.wire
+        field = entry.field
+        info = layer.field_info(field)
+        value = None
+        if info is not None:
+            data_type, field_type = info
+            prefix = entry.prefix
+            if prefix is not None:
+                if field_type == _FT_IP_ADDRESS:
+                    version, number, length = prefix
+                    if version == 4 and data_type == _DT_UINT32:
+                        value = ((_DT_UINT32, number) if length == 32
+                                 else (_DT_V4_ADDR_MASK, (number, _V4_MASKS[length])))
+                    elif version == 6 and data_type == _DT_BYTE_ARRAY16:
+                        packed = number.to_bytes(16, "big")
+                        value = ((_DT_BYTE_ARRAY16, packed) if length == 128
+                                 else (_DT_V6_ADDR_MASK, (packed, length)))
+            elif (type(entry.value) is int and entry.match is Match.EQUAL
+                  and field_type != _FT_IP_ADDRESS):
+                bounds = _INTEGER_BOUNDS.get(data_type)
+                if bounds is not None and bounds[0] <= entry.value <= bounds[1]:
+                    value = (data_type, entry.value)
+        if value is None:
+            value = self._encode(layer, entry)
+        wire = entry.wire = (field.key_int, entry.match._value_, value)
+        entry.wire_layer = layer
+        return wire
+
+    def _encode(self, layer: _LayerMeta, entry: _Entry) -> Tuple[int, Any]:
+        field, value = entry.field, entry.python_value()
+        cache_key: Optional[tuple] = (layer.name, field.name, entry.match, type(value), value)
+        try:
+            found = self._encoded.get(cache_key)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable value
+            found = cache_key = None
+        if found is None:
+            found = encode_condition(layer.layer, Condition(field.field, entry.match, value))[2]
+            if cache_key is not None:
+                self._encoded[cache_key] = found
+        return found
+
+    def targets_of(self, layers: Tuple[_LayerMeta, ...], by_family: bool
+                   ) -> Tuple[Tuple[Tuple[_LayerMeta, Optional[int]], ...],
+                              Tuple[Tuple[_LayerMeta, int], ...]]:
+        """(layer, family) pairs a rule on ``layers`` may make filters at, and the (layer,
+        family) pairs that have no variant: a rule with addresses of such a family is wrong."""
+        key = (layers, by_family)
+        found = self.targets.get(key)
+        if found is None:
+            targets: List[Tuple[_LayerMeta, Optional[int]]] = []
+            missing: List[Tuple[_LayerMeta, int]] = []
+            for layer in layers:
+                if not by_family:
+                    if (layer, None) not in targets:
+                        targets.append((layer, None))
+                    continue
+                for family in (4, 6):
+                    variant = layer.variant(family)
+                    if variant is None:
+                        missing.append((layer, family))
+                    elif (variant, family) not in targets:
+                        targets.append((variant, family))
+            found = self.targets[key] = (tuple(targets), tuple(missing))
+        return found
+
+
 def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
     data = source.data
     base = base if base is not None else source.path.parent
@@ -951,27 +1418,32 @@ def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
                                    name=name, description=_get(sctx, item, "description", str),
                                    weight=weight, provider=provider_key, persistent=sub_persistent)
 
-    loader = _Loader(base)
-    rules: List[Rule] = []
-    origins: Dict[uuid.UUID, RuleOrigin] = {}
-    seen: Dict[Tuple[str, Layer], int] = {}
+    state = _Loading(source, base, provider, sublayers)
+    filters: List[_Filter] = []
+    seen: Dict[Tuple[str, str], int] = {}
+    by_key: Dict[int, _Filter] = {}
     for index, item in enumerate(_get(root, data, "rule", list, default=[])):
-        rctx = _item_context(source, "rule", index, item)
-        built = _build_rule(rctx, item, index, provider, sublayers, loader)
-        for rule, origin in built:
-            first = seen.setdefault((origin.rule, origin.layer), index)
+        made = _quick_rule(state, index, item)
+        if made is None:
+            made = _build_rule(state, _item_context(source, "rule", index, item), index, item)
+        for filter_ in made:
+            first = seen.setdefault((filter_.rule, filter_.layer.name), index)
             if first != index:
-                raise rctx.fail(f"a rule named {origin.rule!r} already has a filter at layer "
-                                f"{origin.layer.name} (rule[{first}]); rule names must be "
-                                "unique per layer", code=_ALREADY_EXISTS, value=origin.rule)
-            if rule.key in origins:
-                other = origins[rule.key]
-                raise rctx.at("key").fail(f"key {rule.key} is also used by rule[{other.index}] "
-                                          f"{other.rule!r}", code=_ALREADY_EXISTS, value=rule.key)
-            rules.append(rule)
-            origins[rule.key] = origin
-    return Policy(path=source.path, provider=provider, sublayers=tuple(sublayers.values()),
-                  rules=tuple(rules), origins=origins)
+                raise _item_context(source, "rule", index, item).fail(
+                    f"a rule named {filter_.rule!r} already has a filter at layer "
+                    f"{filter_.layer.name} (rule[{first}]); rule names must be unique per layer",
+                    code=_ALREADY_EXISTS, value=filter_.rule)
+            other = by_key.setdefault(filter_.key, filter_)
+            if other is not filter_:
+                key = uuid.UUID(int=filter_.key)
+                raise _item_context(source, "rule", index, item).at("key").fail(
+                    f"key {key} is also used by rule[{other.index}] {other.rule!r}",
+                    code=_ALREADY_EXISTS, value=key)
+            filters.append(filter_)
+    # Messages raised later (building a wfp.Rule) need only the text; the parsed document of
+    # a large file is the bulk of what loading allocated, so it goes now.
+    source.data = {}
+    return Policy(source.path, provider, tuple(sublayers.values()), tuple(filters))
 
 
 def _item_context(source: _Source, section: str, index: int, item: Any) -> _Context:
@@ -983,11 +1455,164 @@ def _item_context(source: _Source, section: str, index: int, item: Any) -> _Cont
     return ctx
 
 
-def _build_rule(ctx: _Context, item: dict, index: int, provider: Provider,
-                sublayers: Dict[str, Sublayer], loader: _Loader) -> List[Tuple[Rule, RuleOrigin]]:
+_ABSENT = object()
+
+
+def _settings_key(item: dict) -> Optional[tuple]:
+    """What decides a rule's _Settings, as written, when every part has the type the schema
+    asks for (None otherwise: the rule is then read with full checks and messages)."""
+    sublayer = item.get("sublayer", _ABSENT)
+    action = item.get("action")
+    persistent = item.get("persistent", _ABSENT)
+    boot_time = item.get("boot_time", _ABSENT)
+    hard = item.get("hard", _ABSENT)
+    description = item.get("description", _ABSENT)
+    weight = item.get("weight", _ABSENT)
+    if (type(action) is not str
+            or (sublayer is not _ABSENT and type(sublayer) is not str)
+            or (persistent is not _ABSENT and type(persistent) is not bool)
+            or (boot_time is not _ABSENT and type(boot_time) is not bool)
+            or (hard is not _ABSENT and type(hard) is not bool)
+            or (description is not _ABSENT and type(description) is not str)):
+        return None
+    if weight is not _ABSENT and type(weight) is not int:
+        if type(weight) is not dict or len(weight) != 1 or type(weight.get("range")) is not int:
+            return None
+        weight = ("range", weight["range"])
+    return (sublayer, action, persistent, boot_time, hard, description, weight)
+
+
+def _quick_rule(state: _Loading, index: int, item: Any) -> Optional[List[_Filter]]:
+    """The filters of a rule written in the common forms, read without building context
+    objects for messages; None for a rule in any other form or with anything wrong, which
+    :func:`_build_rule` then reads (and reports) with full context.  Both give the same
+    filters for the rules this one reads."""
+    if type(item) is not dict or "key" in item or not _RULE_KEYS.issuperset(item):
+        return None
+    name = item.get("name")
+    if type(name) is not str or "\0" in name or not name.strip():
+        return None
+    spec = item.get("layer")
+    try:
+        layers = _LAYERS_BY_SPEC.get(spec if type(spec) is str
+                                     else tuple(spec) if type(spec) is list else None)
+    except TypeError:  # a list holding a table
+        return None
+    if layers is None:
+        return None
+    settings = state.settings.get(_settings_key(item))  # type: ignore[arg-type]
+    if settings is None:
+        return None
+    conditions = item.get("conditions")
+    if conditions is None:
+        conditions = {}
+    elif type(conditions) is not dict:
+        return None
+
+    # The commonest shape: each address field holds one address (so there is nothing to
+    # collapse and the rule lives in that address's family), other fields a value or a list.
+    entries: List[_Entry] = []
+    family = None
+    fields_seen: List[str] = []
+    shared = state.values
+    for key, spec in conditions.items():
+        field = _FIELDS_BY_KEY.get(key)
+        if field is None or field.name in fields_seen:
+            return None
+        fields_seen.append(field.name)
+        if field.is_address:
+            if type(spec) is not str:
+                return _quick_listed_rule(state, index, name, layers, settings, conditions)
+            try:
+                prefix = parse_prefix(spec.strip())
+            except ValueError:
+                return None
+            if family is None:
+                family = prefix[0]
+            elif family != prefix[0]:
+                return None  # addresses of both families: _build_rule sorts them out
+            entries.append(_Entry(field, Match.EQUAL, None, None, prefix))
+            continue
+        # A number or string of a non-address field, as rules repeat them (ports,
+        # protocols): read once per load, and encoded once per layer.
+        try:
+            cache_key = (key, spec if type(spec) is not list else tuple(spec))
+            values = shared.get(cache_key)
+        except TypeError:  # a list holding a table
+            return None
+        if values is None:
+            values = _quick_values(field, key, spec)
+            if values is None:
+                return None
+            shared[cache_key] = values
+        entries += values.entries
+
+    targets: List[_LayerMeta] = []
+    for layer in layers:
+        if family is not None:
+            variant = layer.variant(family)
+            if variant is None:
+                return None  # _build_rule reports the layer
+            layer = variant
+        if layer not in targets:
+            targets.append(layer)
+    made = []
+    wire, rule_key = state.wire, state.rule_key
+    for layer in targets:
+        try:
+            wires = tuple([entry.wire if entry.wire_layer is layer else wire(layer, entry)
+                           for entry in entries])
+        except ValidationError:
+            return None  # _build_rule reports it at its place in the file
+        made.append(_Filter(rule_key(name, layer.name, "0"), name, name, index, layer, "0",
+                            settings, tuple(entries), wires))
+    return made
+
+
+def _quick_listed_rule(state: _Loading, index: int, name: str, layers: Tuple[_LayerMeta, ...],
+                       settings: _Settings, conditions: dict) -> Optional[List[_Filter]]:
+    """_quick_rule for a rule with a list of addresses (collapsed, split by family and
+    perhaps chunked by _emit_filters)."""
+    parsed: List[_FieldValues] = []
+    fields_seen: List[str] = []
+    for key, spec in conditions.items():
+        field = _FIELDS_BY_KEY.get(key)
+        if field is None or field.name in fields_seen:
+            return None
+        fields_seen.append(field.name)
+        values = _quick_values(field, key, spec)
+        if values is None:
+            return None
+        parsed.append(values)
+    return _emit_filters(state, None, name, index, layers, settings, parsed, None)
+
+
+def _build_rule(state: _Loading, ctx: _Context, index: int, item: dict) -> List[_Filter]:
+    """The filters of a rule, every value checked with its file place for messages."""
     _check_keys(ctx, item, _RULE_KEYS, "rule")
     name = _get_name(ctx, item)
     layers = _parse_layers(ctx.at("layer"), _get(ctx, item, "layer", (str, list), required=True))
+    settings = _rule_settings(state, ctx, item)
+    explicit_key = _get_key(ctx, item)
+
+    conditions = _get(ctx, item, "conditions", dict, default={})
+    parsed: List[_FieldValues] = []
+    seen_fields: Dict[str, str] = {}
+    for key, spec in conditions.items():
+        cctx = ctx.at(f"conditions.{key}")
+        field = _parse_field(cctx, key)
+        if field.name in seen_fields:
+            raise cctx.fail(f"{key!r} and {seen_fields[field.name]!r} name the same field "
+                            f"{field.name}; put the values in one list")
+        seen_fields[field.name] = key
+        parsed.append(_parse_values(cctx, field, key, spec, state.loader))
+    made = _emit_filters(state, ctx, name, index, layers, settings, parsed, explicit_key)
+    assert made is not None  # with a context every problem raises
+    return made
+
+
+def _rule_settings(state: _Loading, ctx: _Context, item: dict) -> _Settings:
+    provider, sublayers = state.provider, state.sublayers
     sublayer_name = _get(ctx, item, "sublayer", str)
     if sublayer_name is None:
         sublayer_key = _UNIVERSAL_SUBLAYER
@@ -1019,101 +1644,100 @@ def _build_rule(ctx: _Context, item: dict, index: int, provider: Provider,
         raise ctx.at("persistent").fail(
             f"a persistent rule needs a persistent sublayer; sublayer {sublayer_name!r} is not",
             code=_LIFETIME_MISMATCH)
-    common = dict(action=action, description=_get(ctx, item, "description", str),
-                  sublayer=sublayer_key, weight=_get_weight(ctx, item), provider=provider.key,
-                  persistent=persistent, boot_time=boot_time,
-                  hard=_get(ctx, item, "hard", bool, default=False))
-    explicit_key = _get_key(ctx, item)
+    description = _get(ctx, item, "description", str)
+    if description is not None and "\0" in description:
+        raise ctx.at("description").fail("a description cannot contain a NUL character")
+    weight = _get_weight(ctx, item)
+    hard = _get(ctx, item, "hard", bool, default=False)
+    settings = _Settings(action, description, sublayer_key, weight, provider.key, persistent,
+                         boot_time, hard, state.source)
+    key = _settings_key(item)
+    if key is not None:
+        settings = state.settings.setdefault(key, settings)
+    return settings
 
-    conditions = _get(ctx, item, "conditions", dict, default={})
-    parsed: List[_FieldValues] = []
-    seen_fields: Dict[Field, str] = {}
-    for key, spec in conditions.items():
-        cctx = ctx.at(f"conditions.{key}")
-        field = _parse_field(cctx, key)
-        if field in seen_fields:
-            raise cctx.fail(f"{key!r} and {seen_fields[field]!r} name the same field "
-                            f"{field.name}; put the values in one list")
-        seen_fields[field] = key
-        parsed.append(_parse_values(cctx, field, key, spec, loader))
 
-    families: List[Optional[int]] = [None]
-    if any(values.is_address for values in parsed):
-        families = [4, 6]
-    targets: List[Tuple[Layer, Optional[int]]] = []
-    for layer in layers:
-        for family in families:
-            variant = layer if family is None else _variant(layer, family)
-            if family is not None and variant is None:
-                if any(values.is_address and values.has_family(family) for values in parsed):
-                    raise ctx.at("layer").fail(
-                        f"layer {layer.name} has no IPv{family} variant for the IPv{family} "
-                        "addresses of this rule", code=_LAYER_NOT_FOUND, value=layer.name)
-                continue
-            if (variant, family) not in targets:
-                targets.append((variant, family))
+def _emit_filters(state: _Loading, ctx: Optional[_Context], name: str, index: int,
+                  layers: Tuple[_LayerMeta, ...], settings: _Settings,
+                  parsed: List[_FieldValues], explicit_key: Optional[uuid.UUID]
+                  ) -> Optional[List[_Filter]]:
+    """The filters of a parsed rule: one per layer and address family with addresses of its
+    own, times the chunks of split lists.  Without a context (the quick path) a problem gives
+    None instead of an error."""
+    by_family = False
+    for values in parsed:
+        if values.is_address:
+            by_family = True
+            break
+    targets, missing = state.targets_of(layers, by_family)
+    for layer, family in missing:
+        if any(values.is_address and values.has_family(family) for values in parsed):
+            if ctx is None:
+                return None
+            raise ctx.at("layer").fail(
+                f"layer {layer.name} has no IPv{family} variant for the IPv{family} "
+                "addresses of this rule", code=_LAYER_NOT_FOUND, value=layer.name)
 
-    pending: List[Tuple[List[_Entry], Dict[str, Any], RuleOrigin]] = []
+    wire = state.wire
+    made: List[_Filter] = []
     for layer, family in targets:
-        per_field: List[Tuple[Field, str, List[List[_Entry]]]] = []
-        empty = False
+        picked: List[List[_Entry]] = []
+        split = False
         for values in parsed:
-            mine = values.for_family(family)
+            mine = values.for_family(family) if values.is_address else values.entries
             if not mine:
-                empty = True  # no address of this family: no filter here (it would match all)
-                break
-            per_field.append((values.field, values.key, chunk_entries(mine, _entry_chunk_digest)))
-        if empty:
-            continue
-        chunked = [i for i, (_f, _k, chunks) in enumerate(per_field) if len(chunks) > 1]
-        combinations: Iterable[Tuple[int, ...]] = (
-            itertools.product(*(range(len(c)) for _f, _k, c in per_field)) if chunked
-            else ((0,) * len(per_field),))
-        for combination in combinations:
-            label = ".".join(str(combination[i]) for i in chunked) if chunked else "0"
-            entries_used: List[_Entry] = []
-            condition_list: List[Condition] = []
-            for (field, _key, chunks), chunk_index in zip(per_field, combination):
-                for entry in chunks[chunk_index]:
-                    condition_list.append(Condition(field, entry.match, entry.value))
-                    entries_used.append(entry)
-            rule_name = name if not chunked else f"{name} [{label}]"
-            pending.append((entries_used, dict(name=rule_name, layer=layer,
-                                               conditions=condition_list, **common),
-                            RuleOrigin(name, index, layer, label)))
-    if explicit_key is not None and len(pending) > 1:
-        raise ctx.at("key").fail(f"an explicit key needs a rule that makes exactly one filter; "
-                                 f"this one makes {len(pending)} (layers, families or a split "
-                                 "list)")
-    return [(_make_rule(ctx, entries_used,
-                        key=explicit_key or rule_key_for(provider.key, name, origin.layer,
-                                                         origin.chunk), **arguments), origin)
-            for entries_used, arguments, origin in pending]
-
-
-_CONDITION_INDEX = re.compile(r"conditions\[(\d+)\]")
-
-
-def _make_rule(ctx: _Context, entries: List[_Entry], **kwargs: Any) -> Rule:
-    """A wfp.Rule, with a validation failure reported at the file place of the bad value."""
-    try:
-        return Rule(**kwargs)
-    except ValidationError as error:
-        found = _CONDITION_INDEX.match(str(error.field or ""))
-        layer = kwargs["layer"].name
-        if found and int(found.group(1)) < len(entries):
-            entry = entries[int(found.group(1))]
-            raise entry.ctx.fail(f"{_display(error.value)} at layer {layer}: {error.reason}",
-                                 code=error.code, value=error.value) from None
-        raise ctx.at(str(error.field)).fail(f"{error.reason} (at layer {layer})", code=error.code,
-                                            value=error.value) from None
+                break  # no address of this family: no filter here (it would match all)
+            if len(mine) > CHUNK_MAX_ENTRIES:
+                split = True
+            picked.append(mine)
+        else:
+            if not split:
+                combinations: Sequence[Sequence[List[_Entry]]] = (picked,)
+                labels: Sequence[str] = ("0",)
+            else:
+                chunks = [chunk_entries(mine, _entry_chunk_digest)
+                          if len(mine) > CHUNK_MAX_ENTRIES else [mine] for mine in picked]
+                chunked = [i for i, pieces in enumerate(chunks) if len(pieces) > 1]
+                numbers = list(itertools.product(*(range(len(pieces)) for pieces in chunks)))
+                combinations = [[pieces[n] for pieces, n in zip(chunks, combination)]
+                                for combination in numbers]
+                labels = [".".join(str(combination[i]) for i in chunked)
+                          for combination in numbers]
+            for entry_lists, label in zip(combinations, labels):
+                entries: List[_Entry] = []
+                wires = []
+                for mine in entry_lists:
+                    for entry in mine:
+                        try:
+                            wires.append(entry.wire if entry.wire_layer is layer
+                                         else wire(layer, entry))
+                        except ValidationError as error:
+                            if ctx is None:
+                                return None
+                            place = entry.ctx or ctx
+                            raise place.fail(f"{_display(error.value)} at layer {layer.name}: "
+                                             f"{error.reason}", code=error.code,
+                                             value=error.value) from None
+                    entries += mine
+                made.append(_Filter(
+                    0 if explicit_key is not None else state.rule_key(name, layer.name, label),
+                    name if not split else f"{name} [{label}]", name, index, layer, label,
+                    settings, tuple(entries), tuple(wires)))
+    if explicit_key is not None:
+        if len(made) > 1:
+            assert ctx is not None  # an explicit key is read by _build_rule only
+            raise ctx.at("key").fail(f"an explicit key needs a rule that makes exactly one "
+                                     f"filter; this one makes {len(made)} (layers, families or "
+                                     "a split list)")
+        for filter_ in made:
+            filter_.key = explicit_key.int
+    return made
 
 
 def _display(value: Any) -> str:
     return repr(str(value)) if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address,
                                                   ipaddress.IPv4Network, ipaddress.IPv6Network)) \
         else repr(value)
-
 
 # --------------------------------------------------------------------------------------------
 # Plans
@@ -1229,14 +1853,35 @@ class _Desired:
 
     providers: List[Provider]
     sublayers: List[Sublayer]
-    rules: List[Rule]
+    filters: Sequence[Any]  # _Filter (a policy's) or _GivenRule (a snapshot's)
     scope_providers: List[uuid.UUID]  # providers whose undeclared objects prune may delete
     prunable: bool
 
     @classmethod
     def of_policy(cls, policy: Policy) -> "_Desired":
-        return cls([policy.provider], list(policy.sublayers), list(policy.rules),
+        return cls([policy.provider], list(policy.sublayers), policy._filters,
                    [policy.provider.key], True)
+
+
+class _GivenRule:
+    """A rule given as a wfp.Rule (a snapshot's), with what planning compares of it."""
+
+    __slots__ = ("key", "name", "stamp", "_canon", "_rule")
+
+    stamped = False  # its provider data is whatever the snapshot holds
+
+    def __init__(self, rule: Rule) -> None:
+        self.key = rule.key.int
+        self.name = rule.name
+        self.stamp = rule.data
+        self._canon = _filter_canon(rule._to_wire())
+        self._rule = rule
+
+    def canon(self) -> tuple:
+        return self._canon
+
+    def build(self, decode: Any = None) -> Rule:
+        return self._rule
 
 
 def _differences(want: Any, have: Any, names: Sequence[str]) -> Tuple[str, ...]:
@@ -1258,34 +1903,23 @@ def _rule_differences(want: Rule, have: Rule) -> Tuple[str, ...]:
     return tuple(differing)
 
 
-class _ExistingRule:
-    """A filter as the engine returned it: compared on the wire, decoded only when needed."""
-
-    __slots__ = ("wire", "_rule", "_full")
-
-    def __init__(self, wire: tuple) -> None:
-        self.wire = tuple(wire[:14])
-        self._rule: Optional[Rule] = None
-        self._full = wire
-
-    @property
-    def rule(self) -> Rule:
-        if self._rule is None:
-            self._rule = Rule._from_wire(self._full)
-        return self._rule
-
-
 def _rule_wires(session: Any, provider_key: Optional[uuid.UUID]) -> List[tuple]:
-    """The filters of a provider (or all) in wire form, without decoding them into Rules.
+    """The filters of a provider (or all) as the binding's plain tuples, decoding none of them.
 
-    A re-apply compares every field of every filter; doing it on the tuples the binding
-    returns, instead of on decoded Rule objects, keeps it cheap next to the adds of a first
-    apply.
+    Planning compares these tuples with the policy's canonical forms (_filter_canon) and makes
+    wfp.Rule objects only of the filters that change.  Session has no public call that returns
+    tuples (Session.rules() returns Rules), so this one function calls the binding's
+    enumeration directly; it is the only use of the private ``session._core`` here.
     """
     session._check_open("FwpmFilterEnum0")
     return session._call(session._core.filters, provider_key, None,
                          _core.FILTER_ENUM_OVERLAPPING, _ENUM_EVERYTHING, _core.ACTION_MASK_ANY,
                          (), None, None)
+
+
+_RESTAMP_REASON = ("its provider data is not this policy's stamp (written by another version "
+                   "or changed outside the policy)")
+_CASCADE_REASON = "its provider or sublayer is replaced"
 
 
 def _plan(session: Any, desired: _Desired, *, prune: bool) -> Plan:
@@ -1314,16 +1948,16 @@ def _compare(session: Any, desired: _Desired, *, prune: bool) -> Plan:
                 existing_sublayers[sublayer.key] = session.sublayer(sublayer.key)
             except NotFound:
                 pass
-    existing_rules: Dict[uuid.UUID, _ExistingRule] = {}
+    # Filters by key as an int: hashing a uuid.UUID runs Python code, an int's does not.
+    existing_rules: Dict[int, tuple] = {}
     for key in scope:
-        existing_rules.update((w[0], _ExistingRule(w)) for w in _rule_wires(session, key))
-    desired_rule_keys = {r.key for r in desired.rules}
+        existing_rules.update((wire[0].int, wire) for wire in _rule_wires(session, key))
     if not desired.prunable:
-        wanted_outside = desired_rule_keys - existing_rules.keys()
+        wanted_outside = {f.key for f in desired.filters} - existing_rules.keys()
         if wanted_outside:
             for wire in _rule_wires(session, None):
-                if wire[0] in wanted_outside:
-                    existing_rules[wire[0]] = _ExistingRule(wire)
+                if wire[0].int in wanted_outside:
+                    existing_rules[wire[0].int] = wire
 
     # Replacing a provider or sublayer first deletes what references it; those dependants are
     # re-added afterwards (as declared, or as they were when the file does not declare them).
@@ -1369,35 +2003,53 @@ def _compare(session: Any, desired: _Desired, *, prune: bool) -> Plan:
         else:
             kept += 1
 
-    cascading = bool(replaced_providers or replaced_sublayers)
-    for rule in desired.rules:
-        existing = existing_rules.get(rule.key)
-        if existing is None:
+    replaced = {k.int for k in replaced_providers | replaced_sublayers}
+
+    def is_cascaded(wire: tuple) -> bool:
+        provider, sublayer = wire[4], wire[6]
+        return ((provider is not None and provider.int in replaced)
+                or (sublayer is not None and sublayer.int in replaced))
+
+    # A declared filter is unchanged when the engine's tuple has the stamp the policy would
+    # write and, field by field, the canonical form of the declared one: one pass over plain
+    # tuples, no Rule decoded or built.  The stamp alone is not trusted, since a filter can be
+    # deleted and added again with the same key and provider data outside the policy.
+    decode, take, canon_of = RuleDecoder().decode, existing_rules.pop, _filter_canon
+    for want in desired.filters:
+        wire = take(want.key, None)
+        if wire is None:
+            rule = want.build(decode)
             changes.append(Change("add", "rule", rule.key, rule.name, after=rule))
             continue
-        if existing.wire == rule._wire and not cascading:
-            unchanged += 1  # the common case of a re-apply: equal on the wire, field by field
+        cascade = bool(replaced) and is_cascaded(wire)
+        if not cascade and wire[13] == want.stamp and canon_of(wire) == want.canon():
+            unchanged += 1  # the common case of a re-apply
             continue
-        have = existing.rule
+        have, rule = decode(wire), want.build(decode)
         diff = _rule_differences(rule, have)
-        cascade = (have.provider in replaced_providers or have.sublayer in replaced_sublayers)
-        if diff or cascade:
-            reason = "" if diff else "its provider or sublayer is replaced"
-            changes.append(Change("replace", "rule", rule.key, rule.name, have, rule, diff, reason))
+        reason = ""
+        if want.stamped and "data" in diff:
+            # The stamp differs whenever anything else does; name it only when nothing does.
+            diff = tuple(n for n in diff if n != "data")
+            reason = "" if diff else _RESTAMP_REASON
+        if diff or reason or cascade:
+            changes.append(Change("replace", "rule", wire[0], rule.name, have, rule, diff,
+                                  reason or ("" if diff else _CASCADE_REASON)))
         else:
-            unchanged += 1
-    for key, existing in existing_rules.items():
-        provider_key, sublayer_key = existing.wire[4], existing.wire[6]
-        if key in desired_rule_keys or provider_key not in scope:
+            unchanged += 1  # equal field by field (the wire differs only in form)
+    scope_ints = {k.int for k in scope}
+    for wire in existing_rules.values():
+        provider = wire[4]
+        if provider is None or provider.int not in scope_ints:
             continue
         if prune:
-            have = existing.rule
-            changes.append(Change("delete", "rule", key, have.name, before=have,
+            have = decode(wire)
+            changes.append(Change("delete", "rule", wire[0], have.name, before=have,
                                   reason="not in the file"))
-        elif provider_key in replaced_providers or sublayer_key in replaced_sublayers:
-            have = existing.rule
-            changes.append(Change("replace", "rule", key, have.name, have, have,
-                                  reason="its provider or sublayer is replaced"))
+        elif replaced and is_cascaded(wire):
+            have = decode(wire)
+            changes.append(Change("replace", "rule", wire[0], have.name, have, have,
+                                  reason=_CASCADE_REASON))
         else:
             kept += 1
     return Plan(tuple(changes), unchanged=unchanged, kept=kept, prune=prune)
@@ -1476,8 +2128,9 @@ class Snapshot:
         return _apply(session, self._desired(), prune=False, progress=progress)
 
     def _desired(self) -> _Desired:
-        return _Desired(list(self.providers), list(self.sublayers), list(self.rules),
-                        [p.key for p in self.providers], False)
+        return _Desired(list(self.providers), list(self.sublayers),
+                        [_GivenRule(r) for r in self.rules], [p.key for p in self.providers],
+                        False)
 
 
 def read_document(path: Union[str, os.PathLike]) -> dict:

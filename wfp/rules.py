@@ -11,6 +11,7 @@ read back equals the rule that was added.
 from __future__ import annotations
 
 import enum
+import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,10 @@ from typing import Any, Optional, Tuple, Union
 
 from wfp import _core, _ids
 from wfp.errors import ValidationError
-from wfp.fields import Condition, Field, Layer, coerce_layer, decode_condition, encode_conditions
+from wfp.fields import (
+    Condition, Field, Layer, _encode_rule_conditions, coerce_layer, decode_condition,
+    encode_conditions,
+)
 
 __all__ = [
     "Action", "WeightRange", "Weight", "Provider", "Sublayer", "Rule", "LayerInfo", "FieldInfo",
@@ -161,8 +165,8 @@ def _check_data(field_name: str, value: Any) -> Optional[bytes]:
     raise _invalid("FWP_E_INVALID_PARAMETER", field_name, value, "expected bytes")
 
 
-def _set(obj: Any, name: str, value: Any) -> None:
-    object.__setattr__(obj, name, value)
+# Sets a field of a frozen value type (the types below validate before they set).
+_set = object.__setattr__
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -239,12 +243,38 @@ class Sublayer:
 
 
 _CALLOUT_MISSING_ACTIONS = (Action.CALLOUT_TERMINATING, Action.CALLOUT_UNKNOWN)
-_FLAG_OF = (
-    ("persistent", _core.FILTER_FLAG_PERSISTENT),
-    ("boot_time", _core.FILTER_FLAG_BOOTTIME),
-    ("hard", _core.FILTER_FLAG_CLEAR_ACTION_RIGHT),
-    ("permit_if_callout_missing", _core.FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED),
-)
+
+
+class _NewKey:
+    """The default of ``Rule(key=...)``: a new random UUID (version 4) for each rule."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<random uuid4>"
+
+
+_NEW_KEY: Any = _NewKey()
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (4 << 76) | (0x8000 << 48)
+
+
+def _random_key() -> uuid.UUID:
+    """uuid.uuid4() without the argument handling of UUID.__init__, which cost as much as the
+    rest of building a rule."""
+    key = object.__new__(uuid.UUID)
+    _set(key, "int", int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET)
+    _set(key, "is_safe", _SAFE_UNKNOWN)
+    return key
+
+
+_F_PERSISTENT = _core.FILTER_FLAG_PERSISTENT
+_F_BOOTTIME = _core.FILTER_FLAG_BOOTTIME
+_F_HARD = _core.FILTER_FLAG_CLEAR_ACTION_RIGHT
+_F_PERMIT_IF_CALLOUT_MISSING = _core.FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED
+_F_DISABLED = _core.FILTER_FLAG_DISABLED
+_EMPTY_WEIGHT_WIRE = (_WIRE_EMPTY, None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -275,89 +305,124 @@ class Rule:
     data: Optional[bytes] = None
     id: Optional[int] = field(default=None, compare=False)
     effective_weight: Optional[int] = field(default=None, compare=False)
-    # The filter tuple for wfp._core, built once when the rule is made.
+    # The filter tuple for wfp._core, built once when the rule is made (see __getattr__ for a
+    # rule read back).
     _wire: tuple = field(default=(), init=False, repr=False, compare=False)
+    # A rule read back: its conditions in wire form (tuples, or bytes packed by the binding)
+    # until ``conditions`` and ``_wire`` are first read.  None otherwise.
+    _conditions_wire: Any = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        # Rules are made by the hundred thousand: common cases take the fast path first.
-        setattr_ = object.__setattr__
-        key = self.key if type(self.key) is uuid.UUID else _check_key("key", self.key, optional=False)
-        setattr_(self, "key", key)
-        _check_text("name", self.name, required=True)
-        _check_text("description", self.description, required=False)
-        layer = coerce_layer(self.layer)
-        setattr_(self, "layer", layer)
-        sublayer = self.sublayer
+    # Written out rather than generated: rules are made by the hundred thousand, so the common
+    # cases are tested first and each field is set once.  Validation order and errors are those
+    # of the field list above.
+    def __init__(self, *, layer: Any, action: Any, key: Any = _NEW_KEY, name: str = "",
+                 description: Optional[str] = None, sublayer: Any = None, weight: Weight = None,
+                 conditions: Any = (), provider: Any = None, persistent: bool = False,
+                 boot_time: bool = False, hard: bool = False,
+                 permit_if_callout_missing: bool = False, disabled: bool = False,
+                 callout: Any = None, data: Optional[bytes] = None, id: Optional[int] = None,
+                 effective_weight: Optional[int] = None) -> None:
+        if type(key) is not uuid.UUID:
+            key = _random_key() if key is _NEW_KEY else _check_key("key", key, optional=False)
+        if type(name) is not str or "\0" in name:
+            _check_text("name", name, required=True)
+        if description is not None and (type(description) is not str or "\0" in description):
+            _check_text("description", description, required=False)
+        if type(layer) is not Layer:
+            layer = coerce_layer(layer)
         if sublayer is not None and type(sublayer) is not uuid.UUID:
             sublayer = _check_key("sublayer", sublayer, optional=True)
-            setattr_(self, "sublayer", sublayer)
-        provider = self.provider
         if provider is not None and type(provider) is not uuid.UUID:
             provider = _check_key("provider", provider, optional=True)
-            setattr_(self, "provider", provider)
-        weight = _check_weight(self.weight)
-        action = _coerce_action(self.action)
-        if action is None:
-            raise _invalid("FWP_E_INVALID_ACTION_TYPE", "action", self.action,
-                           "expected a wfp.Action")
-        setattr_(self, "action", action)
-        conditions = self.conditions
-        if type(conditions) is not tuple:
+        if weight is None:
+            weight_wire = _EMPTY_WEIGHT_WIRE
+        else:
+            weight = _check_weight(weight)
+            weight_wire = _weight_to_wire(weight)
+        if type(action) is not Action:
+            coerced = _coerce_action(action)
+            if coerced is None:
+                raise _invalid("FWP_E_INVALID_ACTION_TYPE", "action", action,
+                               "expected a wfp.Action")
+            action = coerced
+        if type(conditions) is list:
+            conditions = tuple(conditions)
+        elif type(conditions) is not tuple:
             if isinstance(conditions, (Condition, str, bytes)) or not isinstance(conditions,
                                                                               Iterable):
                 raise _invalid("FWP_E_INVALID_PARAMETER", "conditions", conditions,
                                "expected a list of conditions")
             conditions = tuple(conditions)
-        encoded = tuple(encode_conditions(layer, conditions)) if conditions else ()
-        if not all(type(c) is Condition for c in conditions):
-            conditions = tuple(c if isinstance(c, Condition) else Condition(*c) for c in conditions)
-        setattr_(self, "conditions", conditions)
-        flags = 0
-        for name, flag in _FLAG_OF:
-            value = getattr(self, name)
-            if type(value) is not bool:
-                raise _invalid("FWP_E_INVALID_PARAMETER", name, value, "expected True or False")
-            if value:
-                flags |= flag
-        if type(self.disabled) is not bool:
-            raise _invalid("FWP_E_INVALID_PARAMETER", "disabled", self.disabled,
-                           "expected True or False")
+        if not conditions:
+            encoded = ()
+        else:
+            encoded = _encode_rule_conditions(layer, conditions)
+            if encoded is None:
+                encoded = tuple(encode_conditions(layer, conditions))
+                if not all(type(c) is Condition for c in conditions):
+                    conditions = tuple(c if isinstance(c, Condition) else Condition(*c)
+                                       for c in conditions)
+        if (type(persistent) is not bool or type(boot_time) is not bool or type(hard) is not bool
+                or type(permit_if_callout_missing) is not bool or type(disabled) is not bool):
+            _check_rule_bools(persistent=persistent, boot_time=boot_time, hard=hard,
+                              permit_if_callout_missing=permit_if_callout_missing,
+                              disabled=disabled)
+        flags = ((_F_PERSISTENT if persistent else 0) | (_F_BOOTTIME if boot_time else 0)
+                 | (_F_HARD if hard else 0)
+                 | (_F_PERMIT_IF_CALLOUT_MISSING if permit_if_callout_missing else 0))
         if flags:
-            self._check_flags(action)
-        callout = _check_key("callout", self.callout, optional=True)
-        if action.is_callout and callout is None:
-            raise _invalid("FWP_E_CALLOUT_NOT_FOUND", "callout", None,
-                           f"action {action.name} needs a callout key")
-        if not action.is_callout and callout is not None:
+            _check_rule_flags(persistent, boot_time, permit_if_callout_missing, action)
+        if callout is not None and type(callout) is not uuid.UUID:
+            callout = _check_key("callout", callout, optional=True)
+        if action in _CALLOUT_ACTIONS:
+            if callout is None:
+                raise _invalid("FWP_E_CALLOUT_NOT_FOUND", "callout", None,
+                               f"action {action.name} needs a callout key")
+        elif callout is not None:
             raise _invalid("FWP_E_INVALID_PARAMETER", "callout", callout,
                            f"action {action.name} takes no callout")
-        setattr_(self, "callout", callout)
-        data = self.data
         if data is not None and type(data) is not bytes:
-            setattr_(self, "data", _check_data("data", data))
-        if self.id is not None and (type(self.id) is not int):
-            raise _invalid("FWP_E_INVALID_PARAMETER", "id", self.id, "expected an int")
-        setattr_(self, "_wire", (
-            key, self.name, self.description, flags, provider, layer.value, sublayer,
-            _weight_to_wire(weight), encoded, int(action), callout, 0, None, self.data,
-        ))
+            data = _check_data("data", data)
+        if id is not None and type(id) is not int:
+            raise _invalid("FWP_E_INVALID_PARAMETER", "id", id, "expected an int")
+        _RULE_FACTORY.fill(self, (
+            layer, action, key, name, description, sublayer, weight, provider, persistent,
+            boot_time, hard, permit_if_callout_missing, disabled, callout, data, id,
+            effective_weight,
+            (key, name, description, flags, provider, layer._value_, sublayer, weight_wire,
+             encoded, action._value_, callout, 0, None, data),
+            None, conditions))
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached for an empty slot: a rule read back from the engine leaves ``conditions``
-        # empty until it is first read, and decodes them then from its wire form.
+        # Only reached for an empty slot.  A rule the binding reads back from the engine leaves
+        # ``conditions`` (and, when its fields say all of it, ``_wire``) empty until first read.
         if name == "conditions":
-            conditions = _decode_conditions(self.layer, self._wire[8])
-            object.__setattr__(self, "conditions", conditions)
+            wires = self._conditions_wire
+            if wires is None:
+                wires = self._wire[8]
+            if type(wires) is bytes:  # packed by the binding as it read the filter
+                wires = _core.unpack_conditions(wires)
+            conditions = _decode_conditions(self.layer, wires)
+            _set(self, "conditions", conditions)
             return conditions
+        if name == "_wire":
+            wire = self._wire_from_fields()
+            _set(self, "_wire", wire)
+            return wire
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def _check_flags(self, action: Action) -> None:
-        if self.persistent and self.boot_time:
-            raise _invalid("FWP_E_INVALID_FLAGS", "boot_time", True,
-                           "a rule cannot be both persistent and boot-time")
-        if self.permit_if_callout_missing and action not in _CALLOUT_MISSING_ACTIONS:
-            raise _invalid("FWP_E_INVALID_FLAGS", "permit_if_callout_missing", True,
-                           "only with CALLOUT_TERMINATING or CALLOUT_UNKNOWN")
+    def _wire_from_fields(self) -> tuple:
+        """The filter tuple of a rule read back whose fields determine it (see the binding's
+        RuleParser), its conditions as the binding left them."""
+        flags = ((_F_PERSISTENT if self.persistent else 0) | (_F_BOOTTIME if self.boot_time else 0)
+                 | (_F_HARD if self.hard else 0)
+                 | (_F_PERMIT_IF_CALLOUT_MISSING if self.permit_if_callout_missing else 0)
+                 | (_F_DISABLED if self.disabled else 0))
+        layer = self.layer
+        return (self.key, self.name, self.description, flags, self.provider,
+                layer._value_ if type(layer) is Layer else layer, self.sublayer,
+                _weight_to_wire(self.weight), self._conditions_wire, int(self.action),
+                self.callout, 0, None, self.data)
 
     def _to_wire(self) -> tuple:
         if self.disabled:
@@ -369,6 +434,22 @@ class Rule:
     def _from_wire(cls, wire: tuple) -> "Rule":
         """A rule from a filter tuple read back from the engine, trusted as valid."""
         return RuleDecoder().decode(wire)
+
+
+def _check_rule_bools(**flags: Any) -> None:
+    for flag_name, value in flags.items():
+        if type(value) is not bool:
+            raise _invalid("FWP_E_INVALID_PARAMETER", flag_name, value, "expected True or False")
+
+
+def _check_rule_flags(persistent: bool, boot_time: bool, permit_if_callout_missing: bool,
+                      action: Any) -> None:
+    if persistent and boot_time:
+        raise _invalid("FWP_E_INVALID_FLAGS", "boot_time", True,
+                       "a rule cannot be both persistent and boot-time")
+    if permit_if_callout_missing and action not in _CALLOUT_MISSING_ACTIONS:
+        raise _invalid("FWP_E_INVALID_FLAGS", "permit_if_callout_missing", True,
+                       "only with CALLOUT_TERMINATING or CALLOUT_UNKNOWN")
 
 
 def _decode_conditions(layer: Any, wires: tuple) -> Tuple[Condition, ...]:
@@ -436,6 +517,7 @@ class RuleDecoder:
         setattr_(rule, "id", filter_id)
         setattr_(rule, "effective_weight", effective_weight)
         setattr_(rule, "_wire", wire[:14])
+        setattr_(rule, "_conditions_wire", None)
         return rule
 
 

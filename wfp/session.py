@@ -374,15 +374,16 @@ class Session:
         """
         self._check_open("FwpmFilterAdd0")
         rules = list(rules)
-        wires = [self._wire_of(rule, f"rules[{i}]") for i, rule in enumerate(rules)]
-        first_index: dict = {}
-        for i, wire in enumerate(wires):
-            seen = first_index.setdefault(wire[0], i)
-            if seen != i:
-                raise ValidationError(error_code("FWP_E_ALREADY_EXISTS"), field=f"rules[{i}].key",
-                                      value=wire[0], reason=f"the same key as rules[{seen}]")
+        wires = [rule._to_wire() if type(rule) is Rule else self._wire_of(rule, f"rules[{i}]")
+                 for i, rule in enumerate(rules)]
         try:
-            return self._core.add_filters(wires, not self._in_transaction)
+            # The binding checks the keys for duplicates before anything is sent.
+            return self._core.add_filters(wires, not self._in_transaction, True)
+        except _core.DuplicateKeyError as duplicate:
+            raise ValidationError(error_code("FWP_E_ALREADY_EXISTS"),
+                                  field=f"rules[{duplicate.index}].key",
+                                  value=wires[duplicate.index][0],
+                                  reason=f"the same key as rules[{duplicate.first_index}]") from None
         except _core.CoreError as error:
             index = error.index
             raise BulkError(_translate(error), index,

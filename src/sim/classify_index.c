@@ -8,12 +8,20 @@
  *    to one of its buckets, so a classify probes, per field used in the slot and per prefix
  *    length in use there, one bucket;
  *  - or, when it has no such field, in the slot's residual list, which every classify scans.
- * The field is chosen from the filter alone (the most selective kind, see field_rank), so
+ * The field is chosen from the filter alone (the most selective kind, see condition_rank), so
  * deleting recomputes the same keys.  A classify merges the residual list and the buckets it
  * hit in arbitration order (effective weight desc, id asc) and runs the full match on each.
  *
+ * Memory: most keys belong to one filter (an address per rule).  Such a bucket is the filter's
+ * own pointer, filed in the slot's bucket table under the key's 32-bit hash: 12 bytes of table
+ * and nothing else.  Only a filter with a single condition on its chosen field is filed that
+ * way, so add and delete verify a hash match by recomputing the key from that condition (a
+ * classify takes every filter under the hash: the full match decides).  A key shared by several
+ * filters, or held by a filter with several conditions on the field, is a list bucket that
+ * stores the key; list entries are bare filter pointers (the order reads the filters).
+ *
  * Lists are kept sorted lazily: additions append (staying sorted when they arrive in order),
- * deletions leave a tombstone in the sorted part, and a classify sorts and merges what it reads.
+ * deletions leave a NULL in the sorted part, and a classify sorts and merges what it reads.
  * The engine mutex guards all of it; add, delete and abort maintain it through link/unlink.
  */
 #include <stdlib.h>
@@ -24,29 +32,25 @@
 #define PREFIX_EXACT 129u   /* a key that is the whole value of a non-address field */
 #define PREFIX_SLOTS 130u   /* prefix lengths 0..128 and PREFIX_EXACT */
 #define TAIL_SORT_THRESHOLD 32u
-
-typedef struct sim_index_entry {
-    sim_filter *filter; /* NULL: a deleted entry kept so the sorted part stays searchable */
-    uint64_t weight;
-    uint64_t id;
-} sim_index_entry;
+#define LIST_KIND 0x40u     /* sim_object.kind of a list bucket: no engine object has it */
 
 typedef struct idx_list {
-    sim_index_entry *items; /* &one while it holds at most one entry: most buckets do */
+    sim_filter **items;  /* NULL entries were deleted from the sorted part */
     uint32_t count;
     uint32_t cap;
     uint32_t sorted;     /* items[0 .. sorted) are in arbitration order */
     uint32_t tombstones; /* deleted entries, all in the sorted part */
-    sim_index_entry one;
 } idx_list;
 
+/* A bucket table entry is a sim_filter (one filter holds the key) or this; both start with a
+   sim_object, whose kind tells them apart. */
 typedef struct idx_bucket {
-    uint64_t hash;
-    idx_list list;
+    sim_object hdr;
     uint16_t field;
     uint8_t prefix;
     uint8_t reserved;
     uint32_t key_len;
+    idx_list list;
     uint8_t key[];
 } idx_bucket;
 
@@ -58,128 +62,71 @@ typedef struct idx_field {
     uint8_t used[PREFIX_SLOTS]; /* the prefix lengths with entries, in no order */
 } idx_field;
 
-/* Open addressing with the hash beside the pointer, so a probe that misses reads no bucket. */
-typedef struct bucket_slot {
-    uint64_t hash;
-    idx_bucket *bucket; /* NULL: empty */
-} bucket_slot;
-
-typedef struct bucket_table {
-    bucket_slot *slots;
-    size_t mask;
-    size_t count;
-} bucket_table;
-
 typedef struct idx_slot {
     size_t layer;
     const sim_sublayer *sublayer;
     size_t filters;
     idx_list residual;
-    bucket_table buckets;
+    sim_table buckets; /* tag: sim_tag(key_hash(key)) */
     idx_field *fields;
     size_t num_fields;
     size_t cap_fields;
 } idx_slot;
 
+/* What sim_index_prefetch worked out for the filter being added, so sim_index_add need not
+   repeat it: valid while plan_filter is that filter and plan_slot still exists. */
 struct sim_classify_state {
     sim_map slots;
     uint64_t generation;
     size_t bytes;
+    const sim_filter *plan_filter;
+    uint64_t plan_id;
+    idx_slot *plan_slot;
+    int plan_field;
 };
 
 /* ============================================================================================
  * Lists in arbitration order
  * ============================================================================================ */
 
-static int entry_before(const sim_index_entry *a, const sim_index_entry *b)
+static int entry_before(const sim_filter *a, const sim_filter *b)
 {
-    if (a->weight != b->weight)
-        return a->weight > b->weight;
+    if (a->effective_weight != b->effective_weight)
+        return a->effective_weight > b->effective_weight;
     return a->id < b->id;
 }
 
 static int entry_order(const void *pa, const void *pb)
 {
-    const sim_index_entry *a = pa, *b = pb;
+    const sim_filter *a = *(sim_filter *const *)pa, *b = *(sim_filter *const *)pb;
     if (entry_before(a, b))
         return -1;
     return entry_before(b, a) ? 1 : 0;
 }
 
-static int list_inline(const idx_list *l) { return l->items == &l->one; }
-
 static uint32_t list_add(sim_classify_state *st, idx_list *l, sim_filter *f)
 {
-    if (l->cap == 0) {
-        l->items = &l->one;
-        l->cap = 1;
-    } else if (l->count == l->cap) {
-        uint32_t cap = l->cap * 2;
-        sim_index_entry *items;
-        if (list_inline(l)) {
-            items = malloc((size_t)cap * sizeof *items);
-            if (items != NULL)
-                memcpy(items, l->items, (size_t)l->count * sizeof *items);
-        } else {
-            items = realloc(l->items, (size_t)cap * sizeof *items);
-        }
+    if (l->count == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 2;
+        sim_filter **items = realloc(l->items, (size_t)cap * sizeof *items);
         if (items == NULL)
             return WFP_ERROR_NOT_ENOUGH_MEMORY;
-        st->bytes += (size_t)(cap - (list_inline(l) ? 0 : l->cap)) * sizeof *items;
+        st->bytes += (size_t)(cap - l->cap) * sizeof *items;
         l->items = items;
         l->cap = cap;
     }
-    sim_index_entry *e = &l->items[l->count];
-    e->filter = f;
-    e->weight = f->effective_weight;
-    e->id = f->id;
-    if (l->sorted == l->count && (l->count == 0 || entry_before(&l->items[l->count - 1], e)))
+    if (l->sorted == l->count &&
+        (l->count == 0 || (l->items[l->count - 1] != NULL && entry_before(l->items[l->count - 1], f))))
         l->sorted++;
-    l->count++;
+    l->items[l->count++] = f;
     return WFP_OK;
-}
-
-/* Sorts the tail and merges it into the sorted part, dropping tombstones. */
-static void list_prepare(idx_list *l)
-{
-    if (l->sorted == l->count)
-        return;
-    if (list_inline(l)) {
-        l->sorted = l->count; /* one entry is in order */
-        return;
-    }
-    sim_index_entry *tail = l->items + l->sorted;
-    size_t tail_n = l->count - l->sorted;
-    qsort(tail, tail_n, sizeof *tail, entry_order);
-    sim_index_entry *merged = malloc((size_t)l->cap * sizeof *merged);
-    if (merged == NULL) {
-        /* Out of memory: sort in place, tombstones included (iteration skips them). */
-        qsort(l->items, l->count, sizeof *l->items, entry_order);
-        l->sorted = l->count;
-        return;
-    }
-    size_t i = 0, j = 0, n = 0;
-    while (i < l->sorted || j < tail_n) {
-        const sim_index_entry *next;
-        if (j == tail_n || (i < l->sorted && entry_before(&l->items[i], &tail[j])))
-            next = &l->items[i++];
-        else
-            next = &tail[j++];
-        if (next->filter != NULL)
-            merged[n++] = *next;
-    }
-    if (!list_inline(l))
-        free(l->items);
-    l->items = merged;
-    l->count = l->sorted = (uint32_t)n;
-    l->tombstones = 0;
 }
 
 static void list_compact(idx_list *l)
 {
     uint32_t n = 0, sorted = 0;
     for (uint32_t i = 0; i < l->count; i++) {
-        if (l->items[i].filter == NULL)
+        if (l->items[i] == NULL)
             continue;
         if (i < l->sorted)
             sorted++;
@@ -190,26 +137,73 @@ static void list_compact(idx_list *l)
     l->tombstones = 0;
 }
 
+/* Sorts the tail and merges it into the sorted part, dropping deleted entries. */
+static void list_prepare(idx_list *l)
+{
+    if (l->sorted == l->count)
+        return;
+    list_compact(l);
+    sim_filter **tail = l->items + l->sorted;
+    size_t tail_n = l->count - l->sorted;
+    qsort(tail, tail_n, sizeof *tail, entry_order);
+    if (l->sorted == 0 || entry_before(l->items[l->sorted - 1], tail[0])) {
+        l->sorted = l->count; /* the tail goes after the sorted part as it is */
+        return;
+    }
+    sim_filter **merged = malloc((size_t)l->cap * sizeof *merged);
+    if (merged == NULL) {
+        /* Out of memory: sort everything in place. */
+        qsort(l->items, l->count, sizeof *l->items, entry_order);
+        l->sorted = l->count;
+        return;
+    }
+    size_t i = 0, j = 0, n = 0;
+    while (i < l->sorted || j < tail_n) {
+        if (j == tail_n || (i < l->sorted && entry_before(l->items[i], tail[j])))
+            merged[n++] = l->items[i++];
+        else
+            merged[n++] = tail[j++];
+    }
+    free(l->items);
+    l->items = merged;
+    l->sorted = l->count;
+}
+
+/* Position of f in the sorted part, or -1.  Deleted entries are skipped: between live ones
+   they say nothing about order. */
+static long list_search(const idx_list *l, const sim_filter *f)
+{
+    size_t lo = 0, hi = l->sorted;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2, j = mid;
+        while (j < hi && l->items[j] == NULL)
+            j++;
+        if (j == hi) {
+            hi = mid;
+            continue;
+        }
+        if (l->items[j] == f)
+            return (long)j;
+        if (entry_before(l->items[j], f))
+            lo = j + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
 /* Removes f if present; returns the number of live entries left. */
 static uint32_t list_remove(idx_list *l, const sim_filter *f)
 {
     if (l->count - l->sorted > TAIL_SORT_THRESHOLD)
         list_prepare(l);
-    sim_index_entry probe = {NULL, f->effective_weight, f->id};
-    size_t lo = 0, hi = l->sorted;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (entry_before(&l->items[mid], &probe))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < l->sorted && l->items[lo].filter == f) {
-        l->items[lo].filter = NULL;
+    long at = list_search(l, f);
+    if (at >= 0) {
+        l->items[at] = NULL;
         l->tombstones++;
     } else {
         for (uint32_t i = l->sorted; i < l->count; i++) {
-            if (l->items[i].filter == f) {
+            if (l->items[i] == f) {
                 l->items[i] = l->items[l->count - 1];
                 l->count--;
                 break;
@@ -221,12 +215,19 @@ static uint32_t list_remove(idx_list *l, const sim_filter *f)
     return l->count - l->tombstones;
 }
 
+/* The only live entry of a list that has one. */
+static sim_filter *list_sole(const idx_list *l)
+{
+    for (uint32_t i = 0; i < l->count; i++)
+        if (l->items[i] != NULL)
+            return l->items[i];
+    return NULL;
+}
+
 static void list_free(sim_classify_state *st, idx_list *l)
 {
-    if (!list_inline(l) && l->items != NULL) {
-        st->bytes -= (size_t)l->cap * sizeof *l->items;
-        free(l->items);
-    }
+    st->bytes -= (size_t)l->cap * sizeof *l->items;
+    free(l->items);
     memset(l, 0, sizeof *l);
 }
 
@@ -440,7 +441,7 @@ static int input_key(const wfp_field_info *field, uint32_t field_index, uint32_t
 }
 
 /* ============================================================================================
- * Slots and buckets
+ * Slots
  * ============================================================================================ */
 
 static uint64_t slot_hash_of(size_t layer, const sim_sublayer *s)
@@ -452,62 +453,6 @@ static uint64_t slot_hash(const void *o)
 {
     const idx_slot *s = o;
     return slot_hash_of(s->layer, s->sublayer);
-}
-
-static size_t table_bytes(const bucket_table *t) { return t->slots == NULL ? 0 : (t->mask + 1) * sizeof *t->slots; }
-
-static void table_place(bucket_slot *slots, size_t mask, uint64_t hash, idx_bucket *b)
-{
-    size_t i = (size_t)hash & mask;
-    while (slots[i].bucket != NULL)
-        i = (i + 1) & mask;
-    slots[i].hash = hash;
-    slots[i].bucket = b;
-}
-
-static int table_insert(bucket_table *t, idx_bucket *b)
-{
-    if (t->slots == NULL || (t->count + 1) * 4 > (t->mask + 1) * 3) {
-        size_t capacity = t->slots == NULL ? 8 : (t->mask + 1) * 2;
-        bucket_slot *slots = calloc(capacity, sizeof *slots);
-        if (slots == NULL)
-            return -1;
-        if (t->slots != NULL)
-            for (size_t i = 0; i <= t->mask; i++)
-                if (t->slots[i].bucket != NULL)
-                    table_place(slots, capacity - 1, t->slots[i].hash, t->slots[i].bucket);
-        free(t->slots);
-        t->slots = slots;
-        t->mask = capacity - 1;
-    }
-    table_place(t->slots, t->mask, b->hash, b);
-    t->count++;
-    return 0;
-}
-
-static void table_remove(bucket_table *t, const idx_bucket *b)
-{
-    size_t mask = t->mask, i = (size_t)b->hash & mask;
-    while (t->slots[i].bucket != b) {
-        if (t->slots[i].bucket == NULL)
-            return;
-        i = (i + 1) & mask;
-    }
-    size_t hole = i, j = i;
-    for (;;) { /* backward shift */
-        j = (j + 1) & mask;
-        if (t->slots[j].bucket == NULL)
-            break;
-        size_t home = (size_t)t->slots[j].hash & mask;
-        int home_in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-        if (!home_in_range) {
-            t->slots[hole] = t->slots[j];
-            hole = j;
-        }
-    }
-    t->slots[hole].bucket = NULL;
-    t->slots[hole].hash = 0;
-    t->count--;
 }
 
 static sim_classify_state *state_of(sim_engine *e, int create)
@@ -540,6 +485,7 @@ static idx_slot *slot_get(sim_classify_state *st, size_t layer, const sim_sublay
         return NULL;
     slot->layer = layer;
     slot->sublayer = s;
+    sim_table_init(&slot->buckets);
     if (sim_map_insert(&st->slots, slot) != 0) {
         free(slot);
         return NULL;
@@ -552,30 +498,169 @@ static void slot_release_if_empty(sim_classify_state *st, idx_slot *slot)
 {
     if (slot->filters > 0)
         return;
+    if (st->plan_slot == slot)
+        st->plan_filter = NULL;
     sim_map_remove(&st->slots, slot);
     list_free(st, &slot->residual);
-    st->bytes -= table_bytes(&slot->buckets) + slot->cap_fields * sizeof *slot->fields + sizeof *slot;
-    free(slot->buckets.slots);
+    st->bytes -= sim_table_bytes(&slot->buckets) + slot->cap_fields * sizeof *slot->fields + sizeof *slot;
+    sim_table_free(&slot->buckets);
     free(slot->fields);
     free(slot);
 }
 
-static idx_bucket *bucket_find(const idx_slot *slot, const idx_key *k, uint64_t hash)
+/* ============================================================================================
+ * Buckets
+ * ============================================================================================ */
+
+static int is_list(const void *entry) { return ((const sim_object *)entry)->kind == LIST_KIND; }
+
+static int keys_equal(const idx_key *a, uint32_t field, uint8_t prefix, const uint8_t *bytes, uint32_t len)
 {
-    const bucket_table *t = &slot->buckets;
-    if (t->slots == NULL)
-        return NULL;
-    for (size_t i = (size_t)hash & t->mask;; i = (i + 1) & t->mask) {
-        const bucket_slot *at = &t->slots[i];
-        if (at->bucket == NULL)
-            return NULL;
-        if (at->hash != hash)
+    return a->field == field && a->prefix == prefix && a->len == len && (len == 0 || memcmp(a->bytes, bytes, len) == 0);
+}
+
+static uint32_t conditions_on(const sim_filter *f, uint32_t field)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < f->num_conditions; i++)
+        n += f->conditions[i].field == field;
+    return n;
+}
+
+/* Does filter g, filed inline (its chosen field has one condition), hold key k? */
+static int inline_holds(const sim_filter *g, const idx_key *k)
+{
+    int field = chosen_field(g);
+    if (field < 0 || (uint32_t)field != k->field)
+        return 0;
+    for (uint32_t i = 0; i < g->num_conditions; i++) {
+        if (g->conditions[i].field != (uint32_t)field)
             continue;
-        idx_bucket *b = at->bucket;
-        if (b->field == k->field && b->prefix == k->prefix && b->key_len == k->len &&
-            (k->len == 0 || memcmp(b->key, k->bytes, k->len) == 0))
-            return b;
+        idx_key own;
+        condition_key(g, &wfp_layer_table[g->layer].fields[field], &g->conditions[i], &own);
+        return keys_equal(k, own.field, own.prefix, own.bytes, own.len);
     }
+    return 0;
+}
+
+/* The table entry (a filter or a list bucket) holding key k, or NULL. */
+static void *bucket_find(const idx_slot *slot, const idx_key *k, uint32_t tag)
+{
+    size_t cursor = 0;
+    void *entry;
+    while ((entry = sim_table_probe(&slot->buckets, tag, &cursor)) != NULL) {
+        if (is_list(entry)) {
+            const idx_bucket *b = entry;
+            if (keys_equal(k, b->field, b->prefix, b->key, b->key_len))
+                return entry;
+        } else if (inline_holds(entry, k)) {
+            return entry;
+        }
+    }
+    return NULL;
+}
+
+static idx_bucket *bucket_new(sim_classify_state *st, const idx_key *k)
+{
+    idx_bucket *b = calloc(1, sizeof *b + k->len);
+    if (b == NULL)
+        return NULL;
+    b->hdr.kind = LIST_KIND;
+    b->field = (uint16_t)k->field;
+    b->prefix = k->prefix;
+    b->key_len = k->len;
+    memcpy(b->key, k->bytes, k->len);
+    st->bytes += sizeof *b + k->len;
+    return b;
+}
+
+static void bucket_free(sim_classify_state *st, idx_bucket *b)
+{
+    list_free(st, &b->list);
+    st->bytes -= sizeof *b + b->key_len;
+    free(b);
+}
+
+static int table_insert(sim_classify_state *st, idx_slot *slot, uint32_t tag, void *entry)
+{
+    size_t before = sim_table_bytes(&slot->buckets);
+    if (sim_table_insert(&slot->buckets, tag, entry) != 0)
+        return -1;
+    st->bytes += sim_table_bytes(&slot->buckets) - before;
+    return 0;
+}
+
+/* Files f under key k; *added tells whether an entry was made (a repeated key is not).  single:
+   f has one condition on the field, so it may stand for the key by itself. */
+static uint32_t bucket_add(sim_classify_state *st, idx_slot *slot, const idx_key *k, sim_filter *f, int single,
+                           int *added)
+{
+    *added = 0;
+    uint32_t tag = sim_tag(key_hash(k));
+    void *entry = bucket_find(slot, k, tag);
+    if (entry != NULL && is_list(entry)) {
+        idx_list *l = &((idx_bucket *)entry)->list;
+        if (l->count > 0 && l->items[l->count - 1] == f)
+            return WFP_OK; /* the same value twice in one filter */
+        if (list_add(st, l, f) != WFP_OK)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    } else if (entry != NULL) {
+        /* A second filter for a key one filter held: the key gets a list. */
+        sim_filter *g = entry;
+        if (g == f)
+            return WFP_OK;
+        idx_bucket *b = bucket_new(st, k);
+        if (b == NULL || list_add(st, &b->list, g) != WFP_OK || list_add(st, &b->list, f) != WFP_OK) {
+            if (b != NULL)
+                bucket_free(st, b);
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        }
+        sim_table_replace(&slot->buckets, tag, g, b);
+    } else if (single) {
+        if (table_insert(st, slot, tag, f) != 0)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    } else {
+        idx_bucket *b = bucket_new(st, k);
+        if (b == NULL || list_add(st, &b->list, f) != WFP_OK || table_insert(st, slot, tag, b) != 0) {
+            if (b != NULL)
+                bucket_free(st, b);
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        }
+    }
+    *added = 1;
+    return WFP_OK;
+}
+
+/* Unfiles f from key k; 1 if it was there. */
+static int bucket_remove(sim_classify_state *st, idx_slot *slot, const idx_key *k, const sim_filter *f)
+{
+    uint32_t tag = sim_tag(key_hash(k));
+    void *entry = bucket_find(slot, k, tag);
+    if (entry == NULL)
+        return 0;
+    if (!is_list(entry)) {
+        if (entry != f)
+            return 0;
+        sim_table_remove(&slot->buckets, tag, entry);
+        return 1;
+    }
+    idx_bucket *b = entry;
+    uint32_t before = b->list.count - b->list.tombstones;
+    uint32_t left = list_remove(&b->list, f);
+    if (left == before)
+        return 0;
+    if (left == 0) {
+        sim_table_remove(&slot->buckets, tag, b);
+        bucket_free(st, b);
+    } else if (left == 1) {
+        /* Back to an inline entry when the one filter left may stand for the key. */
+        sim_filter *g = list_sole(&b->list);
+        if (conditions_on(g, k->field) == 1) {
+            sim_table_replace(&slot->buckets, tag, b, g);
+            bucket_free(st, b);
+        }
+    }
+    return 1;
 }
 
 static idx_field *field_use(idx_slot *slot, uint32_t field, int create)
@@ -631,63 +716,6 @@ static void field_drop_if_unused(idx_slot *slot, uint32_t field)
     }
 }
 
-/* Files f under key k; *added tells whether an entry was made (a repeated key is not). */
-static uint32_t bucket_add(sim_classify_state *st, idx_slot *slot, const idx_key *k, sim_filter *f, int *added)
-{
-    *added = 0;
-    uint64_t hash = key_hash(k);
-    idx_bucket *b = bucket_find(slot, k, hash);
-    if (b != NULL && b->list.count > 0 && b->list.items[b->list.count - 1].filter == f)
-        return WFP_OK; /* the same value twice in one filter */
-    int created = 0;
-    if (b == NULL) {
-        size_t before = table_bytes(&slot->buckets);
-        b = calloc(1, sizeof *b + k->len);
-        if (b == NULL)
-            return WFP_ERROR_NOT_ENOUGH_MEMORY;
-        b->hash = hash;
-        b->field = (uint16_t)k->field;
-        b->prefix = k->prefix;
-        b->key_len = k->len;
-        memcpy(b->key, k->bytes, k->len);
-        if (table_insert(&slot->buckets, b) != 0) {
-            free(b);
-            return WFP_ERROR_NOT_ENOUGH_MEMORY;
-        }
-        st->bytes += sizeof *b + k->len + table_bytes(&slot->buckets) - before;
-        created = 1;
-    }
-    if (list_add(st, &b->list, f) != WFP_OK) {
-        if (created) {
-            table_remove(&slot->buckets, b);
-            st->bytes -= sizeof *b + b->key_len;
-            free(b);
-        }
-        return WFP_ERROR_NOT_ENOUGH_MEMORY;
-    }
-    *added = 1;
-    return WFP_OK;
-}
-
-/* Unfiles f from key k; 1 if it was there. */
-static int bucket_remove(sim_classify_state *st, idx_slot *slot, const idx_key *k, const sim_filter *f)
-{
-    idx_bucket *b = bucket_find(slot, k, key_hash(k));
-    if (b == NULL)
-        return 0;
-    uint32_t before = b->list.count - b->list.tombstones;
-    uint32_t left = list_remove(&b->list, f);
-    if (left == before)
-        return 0;
-    if (left == 0) {
-        table_remove(&slot->buckets, b);
-        list_free(st, &b->list);
-        st->bytes -= sizeof *b + b->key_len;
-        free(b);
-    }
-    return 1;
-}
-
 /* ============================================================================================
  * Maintenance: called when a filter becomes visible in the engine or stops being visible
  * ============================================================================================ */
@@ -709,20 +737,50 @@ static void unfile(sim_classify_state *st, idx_slot *slot, const sim_filter *f, 
     }
 }
 
+void sim_index_prefetch(sim_engine *e, const sim_filter *f)
+{
+    sim_classify_state *st = e->classify;
+    idx_slot *slot = st != NULL ? slot_find(st, f->layer, f->sublayer) : NULL;
+    if (slot == NULL)
+        return;
+    int field = chosen_field(f);
+    st->plan_filter = f;
+    st->plan_id = f->id;
+    st->plan_slot = slot;
+    st->plan_field = field;
+    for (uint32_t i = 0; field >= 0 && i < f->num_conditions; i++) {
+        const sim_cond *c = &f->conditions[i];
+        if (c->field != (uint32_t)field)
+            continue;
+        idx_key k;
+        condition_key(f, &wfp_layer_table[f->layer].fields[field], c, &k);
+        sim_table_prefetch(&slot->buckets, sim_tag(key_hash(&k)));
+    }
+}
+
 uint32_t sim_index_add(sim_engine *e, sim_filter *f)
 {
     sim_classify_state *st = state_of(e, 1);
     if (st == NULL)
         return WFP_ERROR_NOT_ENOUGH_MEMORY;
-    idx_slot *slot = slot_get(st, f->layer, f->sublayer);
-    if (slot == NULL)
-        return WFP_ERROR_NOT_ENOUGH_MEMORY;
-    int field = chosen_field(f);
+    idx_slot *slot;
+    int field;
+    if (st->plan_filter == f && st->plan_id == f->id && st->plan_slot->layer == f->layer &&
+        st->plan_slot->sublayer == f->sublayer) {
+        slot = st->plan_slot;
+        field = st->plan_field;
+    } else {
+        if ((slot = slot_get(st, f->layer, f->sublayer)) == NULL)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        field = chosen_field(f);
+    }
+    st->plan_filter = NULL;
     uint32_t status = WFP_OK;
     if (field < 0) {
         status = list_add(st, &slot->residual, f);
     } else {
         const wfp_field_info *info = &wfp_layer_table[f->layer].fields[field];
+        int single = conditions_on(f, (uint32_t)field) == 1;
         size_t fields_before = slot->cap_fields;
         idx_field *u = field_use(slot, (uint32_t)field, 1);
         st->bytes += (slot->cap_fields - fields_before) * sizeof *slot->fields;
@@ -735,7 +793,7 @@ uint32_t sim_index_add(sim_engine *e, sim_filter *f)
             idx_key k;
             condition_key(f, info, c, &k);
             int added;
-            status = bucket_add(st, slot, &k, f, &added);
+            status = bucket_add(st, slot, &k, f, single, &added);
             if (status != WFP_OK) {
                 unfile(st, slot, f, field, i);
                 break;
@@ -791,18 +849,15 @@ void sim_classify_state_free(sim_engine *e)
             idx_slot *slot = st->slots.slots[i];
             if (slot == NULL)
                 continue;
-            if (slot->buckets.slots != NULL)
-                for (size_t j = 0; j <= slot->buckets.mask; j++) {
-                    idx_bucket *b = slot->buckets.slots[j].bucket;
-                    if (b != NULL) {
-                        if (!list_inline(&b->list))
-                            free(b->list.items);
-                        free(b);
-                    }
+            for (size_t j = 0; slot->buckets.slots != NULL && j <= slot->buckets.mask; j++) {
+                void *entry = sim_table_at(&slot->buckets, j);
+                if (entry != NULL && is_list(entry)) {
+                    free(((idx_bucket *)entry)->list.items);
+                    free(entry);
                 }
-            free(slot->buckets.slots);
-            if (!list_inline(&slot->residual))
-                free(slot->residual.items);
+            }
+            sim_table_free(&slot->buckets);
+            free(slot->residual.items);
             free(slot->fields);
             free(slot);
         }
@@ -840,25 +895,41 @@ void sim_candidates_free(sim_candidates *c)
     sim_candidates_init(c);
 }
 
-static uint32_t add_stream(sim_candidates *c, idx_list *l)
+static sim_index_stream *new_stream(sim_candidates *c)
 {
-    list_prepare(l);
-    if (l->count == 0)
-        return WFP_OK;
     if (c->count == c->cap) {
         size_t cap = c->cap * 2;
         sim_index_stream *streams = malloc(cap * sizeof *streams);
         if (streams == NULL)
-            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+            return NULL;
         memcpy(streams, c->streams, c->count * sizeof *streams);
         if (c->streams != c->inline_streams)
             free(c->streams);
         c->streams = streams;
         c->cap = cap;
     }
-    c->streams[c->count].at = l->items;
-    c->streams[c->count].end = l->items + l->count;
-    c->count++;
+    return &c->streams[c->count++];
+}
+
+static uint32_t add_stream(sim_candidates *c, void *entry)
+{
+    sim_index_stream *s;
+    if (is_list(entry)) {
+        idx_list *l = &((idx_bucket *)entry)->list;
+        list_prepare(l);
+        if (l->count == 0)
+            return WFP_OK;
+        if ((s = new_stream(c)) == NULL)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        s->at = l->items;
+        s->end = l->items + l->count;
+        s->one = NULL;
+    } else {
+        if ((s = new_stream(c)) == NULL)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        s->at = s->end = NULL;
+        s->one = entry;
+    }
     return WFP_OK;
 }
 
@@ -873,7 +944,17 @@ uint32_t sim_index_candidates(sim_engine *e, size_t layer, const sim_sublayer *s
     idx_slot *slot = slot_find(st, layer, sublayer);
     if (slot == NULL)
         return WFP_OK;
-    uint32_t status = add_stream(out, &slot->residual);
+    uint32_t status = WFP_OK;
+    idx_list *residual = &slot->residual;
+    list_prepare(residual);
+    if (residual->count > 0) {
+        sim_index_stream *s = new_stream(out);
+        if (s == NULL)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        s->at = residual->items;
+        s->end = residual->items + residual->count;
+        s->one = NULL;
+    }
     const wfp_layer_info *info = &wfp_layer_table[layer];
     for (size_t i = 0; i < slot->num_fields && status == WFP_OK; i++) {
         const idx_field *u = &slot->fields[i];
@@ -883,32 +964,57 @@ uint32_t sim_index_candidates(sim_engine *e, size_t layer, const sim_sublayer *s
             idx_key k;
             if (!input_key(&info->fields[u->field], u->field, prefix, v, &k))
                 break;
-            idx_bucket *b = bucket_find(slot, &k, key_hash(&k));
-            if (b != NULL)
-                status = add_stream(out, &b->list);
+            /* Candidates may be a superset (each gets the full match), so a filter filed inline
+               under this tag needs no check that the key is really its own. */
+            uint32_t tag = sim_tag(key_hash(&k));
+            size_t cursor = 0;
+            void *entry;
+            while (status == WFP_OK && (entry = sim_table_probe(&slot->buckets, tag, &cursor)) != NULL) {
+                if (is_list(entry)) {
+                    const idx_bucket *b = entry;
+                    if (!keys_equal(&k, b->field, b->prefix, b->key, b->key_len))
+                        continue;
+                }
+                status = add_stream(out, entry);
+            }
         }
     }
     return status;
+}
+
+/* The stream's next filter, past deleted entries; NULL when it is exhausted. */
+static sim_filter *stream_head(sim_index_stream *s)
+{
+    if (s->at == NULL)
+        return s->one;
+    while (s->at < s->end && *s->at == NULL)
+        s->at++;
+    return s->at < s->end ? *s->at : NULL;
 }
 
 sim_filter *sim_candidates_next(sim_candidates *c)
 {
     for (;;) {
         sim_index_stream *best = NULL;
+        sim_filter *best_filter = NULL;
         for (size_t i = 0; i < c->count; i++) {
             sim_index_stream *s = &c->streams[i];
-            while (s->at < s->end && s->at->filter == NULL)
-                s->at++;
-            if (s->at < s->end && (best == NULL || entry_before(s->at, best->at)))
+            sim_filter *f = stream_head(s);
+            if (f != NULL && (best_filter == NULL || entry_before(f, best_filter))) {
                 best = s;
+                best_filter = f;
+            }
         }
         if (best == NULL)
             return NULL;
-        const sim_index_entry *e = best->at++;
-        if (c->started && e->id == c->last_id)
+        if (best->at != NULL)
+            best->at++;
+        else
+            best->one = NULL;
+        if (c->started && best_filter->id == c->last_id)
             continue; /* reached through a second key */
         c->started = 1;
-        c->last_id = e->id;
-        return e->filter;
+        c->last_id = best_filter->id;
+        return best_filter;
     }
 }

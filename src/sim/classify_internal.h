@@ -35,8 +35,9 @@ int sim_filter_matches(const sim_filter *f, const sim_input *inputs);
 /* The candidates of one slot, merged in arbitration order.  Streams point into index lists that
    stay put until the engine's filters change (sim_index_generation). */
 typedef struct sim_index_stream {
-    const struct sim_index_entry *at;
-    const struct sim_index_entry *end;
+    sim_filter *const *at;  /* list entries, NULL ones deleted; NULL for a single filter */
+    sim_filter *const *end;
+    sim_filter *one;        /* the single filter of a key one filter holds, until taken */
 } sim_index_stream;
 
 typedef struct sim_candidates {

@@ -67,17 +67,15 @@ static size_t collect_map(const sim_map *map, sim_object **out)
 
 void sim_drop_objects(sim_engine *e, int (*drop)(const sim_object *o, void *arg), void *arg)
 {
-    for (size_t l = 0; l < wfp_layer_count; l++) {
-        sim_filter *f = e->layers[l].first;
-        while (f != NULL) {
-            sim_filter *next = f->next;
-            if (drop == NULL || drop(&f->obj, arg) || sublayer_dropped(f->sublayer, drop, arg) ||
-                provider_dropped(f->provider, drop, arg)) {
-                sim_unlink(e, &f->obj);
-                sim_object_unref(e, &f->obj);
-            }
-            f = next;
+    sim_filter *f;
+    for (uint64_t id = 0; (f = sim_filter_next_by_id(e, &id, -1)) != NULL; id++) {
+        if (drop == NULL || drop(&f->obj, arg) || sublayer_dropped(f->sublayer, drop, arg) ||
+            provider_dropped(f->provider, drop, arg)) {
+            sim_unlink(e, &f->obj);
+            sim_object_unref(e, &f->obj);
         }
+        if (id == UINT64_MAX)
+            break;
     }
     for (int pass = 0; pass < 2; pass++) {
         const sim_map *map = pass == 0 ? &e->sublayers_by_key : &e->providers_by_key;
@@ -162,19 +160,42 @@ static void undo_all(sim_engine *e, sim_undo_log *log)
 }
 
 /* ============================================================================================
- * The session registry: validates handles without dereferencing stale ones
+ * Handles and the session registry
+ *
+ * A session or enumeration handle is a token from one process-wide counter, never an address
+ * and never handed out twice, so a handle kept after its close can only fail
+ * (ERROR_INVALID_HANDLE): it can never reach a session or enumeration opened later, even one
+ * that malloc placed at the freed address.  The registry finds sessions by token without
+ * dereferencing anything a stale handle names.
  * ============================================================================================ */
 
-static uint64_t pointer_hash(const void *p) { return sim_hash_u64((uint64_t)(uintptr_t)p); }
+static uint64_t last_handle; /* under sim_global_lock */
 
-static sim_map registry = {.slots = NULL, .tags = NULL, .mask = 0, .count = 0, .hash_of = pointer_hash};
+/* A fresh token, or 0 once the counter would pass what a pointer-sized handle can hold (after
+   2^32 - 1 handles on a 32-bit build, never on a 64-bit one). */
+static uintptr_t new_handle(void)
+{
+    sim_global_lock();
+    uintptr_t token = 0;
+    if (last_handle < UINTPTR_MAX)
+        token = (uintptr_t)++last_handle;
+    sim_global_unlock();
+    return token;
+}
+
+static uint64_t handle_hash(uintptr_t token) { return sim_hash_u64((uint64_t)token); }
+
+static uint64_t session_hash(const void *s) { return handle_hash(((const sim_session *)s)->handle); }
+
+static sim_map registry = {.slots = NULL, .tags = NULL, .mask = 0, .count = 0, .hash_of = session_hash};
 
 static sim_session *registry_find(const void *handle)
 {
     size_t cursor = 0;
     sim_session *s;
-    while ((s = sim_map_probe(&registry, pointer_hash(handle), &cursor)) != NULL)
-        if ((const void *)s == handle)
+    uintptr_t token = (uintptr_t)handle;
+    while ((s = sim_map_probe(&registry, handle_hash(token), &cursor)) != NULL)
+        if (s->handle == token)
             return s;
     return NULL;
 }
@@ -203,8 +224,7 @@ static void engine_destroy(sim_engine *e)
     sim_events_free(e);
     sim_map_free(&e->providers_by_key);
     sim_map_free(&e->sublayers_by_key);
-    sim_map_free(&e->filters_by_key);
-    sim_map_free(&e->filters_by_id);
+    sim_filter_indexes_free(e);
     sim_persist_close(e);
     sim_cond_destroy(e->changed);
     sim_mutex_destroy(e->mutex);
@@ -316,12 +336,15 @@ uint32_t wfp_sim_session_open(wfp_sim_engine *e, const wfp_session0 *session, wf
     s->dynamic = (session->flags & WFP_SESSION_FLAG_DYNAMIC) != 0;
     s->timeout_ms = session->txnWaitTimeoutInMSec == 0 ? DEFAULT_TXN_WAIT_MS : session->txnWaitTimeoutInMSec;
     s->engine = e;
+    s->handle = new_handle();
 
     sim_global_lock();
     sim_mutex_lock(e->mutex);
-    uint32_t status = WFP_OK;
+    uint32_t status = s->handle != 0 ? WFP_OK : WFP_ERROR_NOT_ENOUGH_MEMORY;
     s->key = session->sessionKey;
-    if (wfp_guid_is_null(&s->key)) {
+    if (status != WFP_OK) {
+        /* out of handle tokens */
+    } else if (wfp_guid_is_null(&s->key)) {
         sim_generate_guid(e, &s->key);
     } else {
         for (sim_session *o = e->sessions; o != NULL; o = o->next_in_engine)
@@ -344,7 +367,7 @@ uint32_t wfp_sim_session_open(wfp_sim_engine *e, const wfp_session0 *session, wf
         free(s);
         return status;
     }
-    *handle = s;
+    *handle = (wfp_handle)s->handle;
     return WFP_OK;
 }
 
@@ -869,6 +892,11 @@ static uint32_t enum_create(wfp_handle h, int kind, const void *tmpl, wfp_handle
     if (out == NULL)
         return WFP_E_NULL_POINTER;
     *out = NULL;
+    /* Taken before the call holds the engine's mutex: the token counter is under the global
+       lock, which is never taken inside an engine's. */
+    uintptr_t token = new_handle();
+    if (token == 0)
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
     sim_call_scope call;
     uint32_t status = call_begin(h, &call, kind == SIM_ENUM_LAYER || kind == SIM_ENUM_NET_EVENT ? ACCESS_NONE
                                                                                                  : ACCESS_READ);
@@ -879,6 +907,7 @@ static uint32_t enum_create(wfp_handle h, int kind, const void *tmpl, wfp_handle
         return call_end(&call, WFP_ERROR_NOT_ENOUGH_MEMORY);
     en->kind = kind;
     en->session = call.session;
+    en->handle = token;
     switch (kind) {
     case SIM_ENUM_FILTER:
         status = sim_filter_snapshot(call.engine, tmpl, en);
@@ -900,14 +929,14 @@ static uint32_t enum_create(wfp_handle h, int kind, const void *tmpl, wfp_handle
     }
     en->next = call.session->enums;
     call.session->enums = en;
-    *out = en;
+    *out = (wfp_handle)en->handle;
     return call_end(&call, WFP_OK);
 }
 
 static sim_enum *enum_find(sim_session *s, wfp_handle handle, int kind)
 {
     for (sim_enum *en = s->enums; en != NULL; en = en->next)
-        if ((wfp_handle)en == handle)
+        if (en->handle == (uintptr_t)handle)
             return en->kind == kind ? en : NULL;
     return NULL;
 }
@@ -951,7 +980,7 @@ static uint32_t enum_destroy(wfp_handle h, wfp_handle enum_handle, int kind)
     if (status != WFP_OK)
         return status;
     for (sim_enum **p = &call.session->enums; *p != NULL; p = &(*p)->next) {
-        if ((wfp_handle)*p == enum_handle && (*p)->kind == kind) {
+        if ((*p)->handle == (uintptr_t)enum_handle && (*p)->kind == kind) {
             sim_enum *en = *p;
             *p = en->next;
             enum_free(call.engine, en);
@@ -1094,7 +1123,7 @@ void wfp_sim_engine_stats(wfp_sim_engine *e, wfp_sim_stats *stats)
     for (sim_session *s = e->sessions; s != NULL; s = s->next_in_engine)
         stats->sessions += !s->closing;
     stats->heap_bytes = e->object_bytes + sim_map_bytes(&e->providers_by_key) + sim_map_bytes(&e->sublayers_by_key) +
-                        sim_map_bytes(&e->filters_by_key) + sim_map_bytes(&e->filters_by_id) +
+                        sim_filter_indexes_bytes(e) +
                         wfp_layer_count * sizeof(sim_layer_state) + sizeof *e + sim_index_bytes(e);
     stats->next_filter_id = e->next_filter_id;
     sim_mutex_unlock(e->mutex);

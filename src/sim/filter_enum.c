@@ -511,10 +511,12 @@ static uint32_t parse_template(const wfp_filter_enum_template0 *in, filter_templ
 typedef struct collector {
     const filter_template *tmpl;
     sim_object **items;
+    uint16_t *layers; /* each item's layer, when the walk mixes layers */
     size_t count;
     size_t cap;
     int failed;
     int best_only;
+    int track_layers;
 } collector;
 
 static int collect(collector *c, sim_filter *f)
@@ -527,10 +529,55 @@ static int collect(collector *c, sim_filter *f)
             return 1;
         }
         c->items = items;
+        if (c->track_layers) {
+            uint16_t *layers = realloc(c->layers, cap * sizeof *layers);
+            if (layers == NULL) {
+                c->failed = 1;
+                return 1;
+            }
+            c->layers = layers;
+        }
         c->cap = cap;
     }
+    if (c->track_layers)
+        c->layers[c->count] = f->layer;
     c->items[c->count++] = &f->obj;
     return 0;
+}
+
+/* Filters of one layer (layer >= 0) or of all layers, in id order. */
+static void collect_by_id(sim_engine *e, collector *c, int layer)
+{
+    sim_filter *f;
+    for (uint64_t id = 0; !c->failed && (f = sim_filter_next_by_id(e, &id, layer)) != NULL; id++) {
+        if (template_accepts(c->tmpl, f))
+            collect(c, f);
+        if (id == UINT64_MAX)
+            break;
+    }
+}
+
+/* Stable counting sort of the collected filters by layer: id order within each layer. */
+static void order_by_layer(collector *c)
+{
+    size_t *start = calloc(wfp_layer_count + 1, sizeof *start);
+    sim_object **sorted = malloc((c->count ? c->count : 1) * sizeof *sorted);
+    if (start == NULL || sorted == NULL) {
+        free(start);
+        free(sorted);
+        c->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < c->count; i++)
+        start[c->layers[i] + 1]++;
+    for (size_t l = 0; l < wfp_layer_count; l++)
+        start[l + 1] += start[l];
+    for (size_t i = 0; i < c->count; i++)
+        sorted[start[c->layers[i]]++] = c->items[i];
+    free(start);
+    free(c->items);
+    c->items = sorted;
+    c->cap = c->count;
 }
 
 static int is_terminating(uint32_t action_type)
@@ -569,18 +616,31 @@ uint32_t sim_filter_snapshot(sim_engine *e, const wfp_filter_enum_template0 *tmp
     int walk_slots = (t.flags & (WFP_FILTER_ENUM_FLAG_SORTED | WFP_FILTER_ENUM_FLAG_BEST_TERMINATING_MATCH)) != 0;
     size_t first = t.all_layers ? 0 : t.layer;
     size_t last = t.all_layers ? wfp_layer_count : t.layer + 1;
-    for (size_t l = first; l < last && !c.failed; l++) {
-        sim_layer_state *ls = &e->layers[l];
-        if (walk_slots) {
+    if (walk_slots) {
+        for (size_t l = first; l < last && !c.failed; l++) {
+            sim_layer_state *ls = &e->layers[l];
             for (size_t s = 0; s < ls->num_slots && !c.failed; s++)
                 sim_tree_walk(ls->slots[s].root, visit_sorted, &c);
-        } else {
-            for (sim_filter *f = ls->first; f != NULL && !c.failed; f = f->next)
-                if (template_accepts(&t, f))
-                    collect(&c, f);
+        }
+    } else {
+        /* One walk of the id index: per layer when there is one, else over every filter. */
+        size_t layers_used = 0, only = 0;
+        for (size_t l = first; l < last; l++)
+            if (e->layers[l].count > 0) {
+                layers_used++;
+                only = l;
+            }
+        if (layers_used == 1) {
+            collect_by_id(e, &c, (int)only);
+        } else if (layers_used > 1) {
+            c.track_layers = 1;
+            collect_by_id(e, &c, -1);
+            if (!c.failed)
+                order_by_layer(&c);
         }
     }
     free(t.conditions);
+    free(c.layers);
     if (c.failed) {
         free(c.items);
         return WFP_ERROR_NOT_ENOUGH_MEMORY;

@@ -180,19 +180,16 @@ static void put_value(out_buf *o, const sim_filter *f, uint32_t type, uint64_t b
     }
 }
 
-static const wfp_wchar *stored_wstr(const sim_filter *f, uint32_t off)
-{
-    return off == 0 ? NULL : (const wfp_wchar *)(const void *)(sim_filter_bytes(f) + off);
-}
-
 static void put_filter(out_buf *o, const sim_filter *f, wfp_filter0 *d)
 {
     d->filterKey = f->key;
-    d->displayData.name = copy_wstr(o, stored_wstr(f, f->name_off));
-    d->displayData.description = copy_wstr(o, stored_wstr(f, f->description_off));
+    d->displayData.name = copy_wstr(o, sim_filter_name(f));
+    d->displayData.description = copy_wstr(o, sim_filter_description(f));
     d->flags = f->flags;
     d->providerKey = f->provider != NULL ? copy_guid(o, &f->provider->key) : NULL;
-    put_blob(o, &d->providerData, f->data_off ? sim_filter_bytes(f) + f->data_off : NULL, f->data_size);
+    uint32_t data_size;
+    const uint8_t *data = sim_filter_data(f, &data_size);
+    put_blob(o, &d->providerData, data, data_size);
     d->layerKey = wfp_layer_table[f->layer].key;
     d->subLayerKey = f->sublayer->key;
     /* weight keeps the caller's form; effectiveWeight is the UINT64 the engine sorts by. */
@@ -216,7 +213,9 @@ static void put_filter(out_buf *o, const sim_filter *f, wfp_filter0 *d)
     d->filterCondition = conds;
     d->action.type = f->action_type;
     d->action.filterType = f->action_key;
-    memcpy(&d->providerContextKey, f->context, sizeof d->providerContextKey);
+    uint8_t context[16];
+    sim_filter_context(f, context);
+    memcpy(&d->providerContextKey, context, sizeof d->providerContextKey);
     d->reserved = NULL;
     d->filterId = f->id;
     d->effectiveWeight.type = WFP_UINT64;

@@ -21,6 +21,7 @@ typedef struct add_check {
     sim_sublayer *sublayer;         /* filters */
     sim_provider *provider;         /* sublayers and filters */
     sim_lifetime lifetime;
+    uint32_t key_tag;               /* filters: the filter key's tag in filters_by_key */
 } add_check;
 
 typedef uint32_t (*add_stage)(add_check *c);
@@ -255,15 +256,25 @@ static uint32_t persistent_in_dynamic_session(const sim_add_context *ctx, int pe
 
 static uint64_t provider_hash(const void *o) { return sim_hash_guid(&((const sim_provider *)o)->key); }
 static uint64_t sublayer_hash(const void *o) { return sim_hash_guid(&((const sim_sublayer *)o)->key); }
-static uint64_t filter_key_hash(const void *o) { return sim_hash_guid(&((const sim_filter *)o)->key); }
-static uint64_t filter_id_hash(const void *o) { return sim_hash_u64(((const sim_filter *)o)->id); }
+static uint32_t filter_key_tag(const wfp_guid *key) { return sim_tag(sim_hash_guid(key)); }
 
 void sim_objects_init_maps(sim_engine *e)
 {
     sim_map_init(&e->providers_by_key, provider_hash);
     sim_map_init(&e->sublayers_by_key, sublayer_hash);
-    sim_map_init(&e->filters_by_key, filter_key_hash);
-    sim_map_init(&e->filters_by_id, filter_id_hash);
+    sim_table_init(&e->filters_by_key);
+    sim_id_index_init(&e->filters_by_id);
+}
+
+size_t sim_filter_indexes_bytes(const sim_engine *e)
+{
+    return sim_table_bytes(&e->filters_by_key) + e->filters_by_id.bytes;
+}
+
+void sim_filter_indexes_free(sim_engine *e)
+{
+    sim_table_free(&e->filters_by_key);
+    sim_id_index_free(&e->filters_by_id);
 }
 
 sim_provider *sim_provider_find(sim_engine *e, const wfp_guid *key)
@@ -291,23 +302,28 @@ sim_sublayer *sim_sublayer_find(sim_engine *e, const wfp_guid *key)
 sim_filter *sim_filter_find_key(sim_engine *e, const wfp_guid *key)
 {
     size_t cursor = 0;
-    uint64_t h = sim_hash_guid(key);
+    uint32_t tag = filter_key_tag(key);
     sim_filter *f;
-    while ((f = sim_map_probe(&e->filters_by_key, h, &cursor)) != NULL)
+    while ((f = sim_table_probe(&e->filters_by_key, tag, &cursor)) != NULL)
         if (wfp_guid_equal(&f->key, key))
             return f;
     return NULL;
 }
 
-sim_filter *sim_filter_find_id(sim_engine *e, uint64_t id)
+sim_filter *sim_filter_find_id(sim_engine *e, uint64_t id) { return sim_id_index_find(&e->filters_by_id, id); }
+
+sim_filter *sim_filter_next_by_id(sim_engine *e, uint64_t *id, int layer)
 {
-    size_t cursor = 0;
-    uint64_t h = sim_hash_u64(id);
-    sim_filter *f;
-    while ((f = sim_map_probe(&e->filters_by_id, h, &cursor)) != NULL)
-        if (f->id == id)
-            return f;
-    return NULL;
+    return sim_id_index_next(&e->filters_by_id, id, layer);
+}
+
+void sim_filter_context(const sim_filter *f, uint8_t out[16])
+{
+    const sim_filter_extras *x = sim_filter_extras_of(f);
+    if (x != NULL)
+        memcpy(out, x->context, 16);
+    else
+        memset(out, 0, 16);
 }
 
 /* Arbitration order of sublayers: weight descending, then seq (built-ins first, then insertion
@@ -388,48 +404,34 @@ static void adjust_owner(sim_engine *e, const sim_object *o, int delta)
         s->owned = (size_t)((long long)s->owned + delta);
 }
 
-static uint32_t link_filter(sim_engine *e, sim_filter *f, int restoring)
+static uint32_t link_filter(sim_engine *e, sim_filter *f)
 {
     sim_layer_state *ls = &e->layers[f->layer];
     sim_slot *slot = slot_for(e, ls, f->sublayer, 1);
     if (slot == NULL)
         return WFP_ERROR_NOT_ENOUGH_MEMORY;
-    if (sim_map_insert(&e->filters_by_id, f) != 0) {
+    int inserted = sim_id_index_insert(&e->filters_by_id, f->id, f, f->layer);
+    if (inserted != 0) {
+        /* A taken id: only forced ids (loading) can collide, e.g. after the counter wrapped. */
+        slot_release_if_empty(ls, slot);
+        return inserted > 0 ? WFP_E_ALREADY_EXISTS : WFP_ERROR_NOT_ENOUGH_MEMORY;
+    }
+    uint32_t key_tag = filter_key_tag(&f->key);
+    if (sim_table_insert(&e->filters_by_key, key_tag, f) != 0) {
+        sim_id_index_remove(&e->filters_by_id, f->id);
         slot_release_if_empty(ls, slot);
         return WFP_ERROR_NOT_ENOUGH_MEMORY;
     }
-    if (sim_map_insert(&e->filters_by_key, f) != 0) {
-        sim_map_remove(&e->filters_by_id, f);
-        slot_release_if_empty(ls, slot);
-        return WFP_ERROR_NOT_ENOUGH_MEMORY;
-    }
-    if (sim_index_add(e, f) != WFP_OK) {
-        sim_map_remove(&e->filters_by_key, f);
-        sim_map_remove(&e->filters_by_id, f);
-        slot_release_if_empty(ls, slot);
-        return WFP_ERROR_NOT_ENOUGH_MEMORY;
-    }
+    /* The index entry last: its probe was prefetched when the filter was built. */
     sim_tree_insert(&slot->root, f);
-    slot->count++;
-    if (restoring) {
-        /* Undo of a delete: the neighbours it had are neighbours again (undo runs in reverse). */
-        if (f->prev != NULL)
-            f->prev->next = f;
-        else
-            ls->first = f;
-        if (f->next != NULL)
-            f->next->prev = f;
-        else
-            ls->last = f;
-    } else {
-        f->prev = ls->last;
-        f->next = NULL;
-        if (ls->last != NULL)
-            ls->last->next = f;
-        else
-            ls->first = f;
-        ls->last = f;
+    if (sim_index_add(e, f) != WFP_OK) {
+        sim_tree_remove(&slot->root, f);
+        sim_table_remove(&e->filters_by_key, key_tag, f);
+        sim_id_index_remove(&e->filters_by_id, f->id);
+        slot_release_if_empty(ls, slot);
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
     }
+    slot->count++;
     ls->count++;
     f->sublayer->obj.users++;
     if (f->provider != NULL)
@@ -446,16 +448,8 @@ static void unlink_filter(sim_engine *e, sim_filter *f)
     sim_tree_remove(&slot->root, f);
     slot->count--;
     slot_release_if_empty(ls, slot);
-    sim_map_remove(&e->filters_by_id, f);
-    sim_map_remove(&e->filters_by_key, f);
-    if (f->prev != NULL)
-        f->prev->next = f->next;
-    else
-        ls->first = f->next;
-    if (f->next != NULL)
-        f->next->prev = f->prev;
-    else
-        ls->last = f->prev;
+    sim_id_index_remove(&e->filters_by_id, f->id);
+    sim_table_remove(&e->filters_by_key, filter_key_tag(&f->key), f);
     ls->count--;
     f->sublayer->obj.users--;
     if (f->provider != NULL)
@@ -463,7 +457,7 @@ static void unlink_filter(sim_engine *e, sim_filter *f)
     e->num_filters--;
 }
 
-static uint32_t link_any(sim_engine *e, sim_object *o, int restoring)
+uint32_t sim_link(sim_engine *e, sim_object *o)
 {
     uint32_t status = WFP_OK;
     switch (o->kind) {
@@ -482,7 +476,7 @@ static uint32_t link_any(sim_engine *e, sim_object *o, int restoring)
         break;
     }
     case SIM_KIND_FILTER:
-        status = link_filter(e, (sim_filter *)o, restoring);
+        status = link_filter(e, (sim_filter *)o);
         break;
     }
     if (status == WFP_OK) {
@@ -491,10 +485,6 @@ static uint32_t link_any(sim_engine *e, sim_object *o, int restoring)
     }
     return status;
 }
-
-uint32_t sim_link(sim_engine *e, sim_object *o) { return link_any(e, o, 0); }
-
-static uint32_t relink(sim_engine *e, sim_object *o) { return link_any(e, o, 1); }
 
 void sim_unlink(sim_engine *e, sim_object *o)
 {
@@ -569,7 +559,7 @@ uint32_t sim_undo_apply(sim_engine *e, sim_undo *u)
         if (owner == NULL || owner->closing)
             return WFP_OK;
     }
-    uint32_t status = relink(e, u->obj);
+    uint32_t status = sim_link(e, u->obj);
     if (status == WFP_OK)
         sim_object_ref(u->obj); /* the index holds it again */
     return status;
@@ -844,8 +834,17 @@ static uint32_t filter_flags(add_check *c)
 static uint32_t filter_layer(add_check *c)
 {
     const wfp_filter0 *f = c->input;
+    sim_engine *e = c->ctx->engine;
+    /* The adds of a bulk load mostly go to one layer. */
+    if (e->last_layer != NULL && wfp_guid_equal(&e->last_layer->key, &f->layerKey)) {
+        c->layer = e->last_layer;
+        return WFP_OK;
+    }
     c->layer = wfp_layer_find(&f->layerKey);
-    return c->layer == NULL ? WFP_E_LAYER_NOT_FOUND : WFP_OK;
+    if (c->layer == NULL)
+        return WFP_E_LAYER_NOT_FOUND;
+    e->last_layer = c->layer;
+    return WFP_OK;
 }
 
 static uint32_t filter_condition_fields(add_check *c)
@@ -948,8 +947,13 @@ static uint32_t filter_lifetime(add_check *c)
 static uint32_t filter_duplicate(add_check *c)
 {
     const wfp_filter0 *f = c->input;
-    if (!wfp_guid_is_null(&f->filterKey) && sim_filter_find_key(c->ctx->engine, &f->filterKey) != NULL)
-        return WFP_E_ALREADY_EXISTS;
+    if (wfp_guid_is_null(&f->filterKey))
+        return WFP_OK;
+    size_t cursor = 0;
+    const sim_filter *other;
+    while ((other = sim_table_probe(&c->ctx->engine->filters_by_key, c->key_tag, &cursor)) != NULL)
+        if (wfp_guid_equal(&other->key, &f->filterKey))
+            return WFP_E_ALREADY_EXISTS;
     return WFP_OK;
 }
 
@@ -962,14 +966,31 @@ static size_t conditions_size(const wfp_filter_condition0 *conds, uint32_t n)
     return size;
 }
 
-static void encode_conditions(sim_filter *f, const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
-                              uint32_t n, size_t *offset)
+/* wfp_layer_field_find through the engine's memo (e may be NULL: no memo). */
+static const wfp_field_info *field_find(sim_engine *e, const wfp_layer_info *layer, const wfp_guid *key)
+{
+    if (e == NULL)
+        return wfp_layer_field_find(layer, key);
+    sim_field_memo *m = &e->field_memo[(key->Data1 ^ (uint32_t)(layer - wfp_layer_table)) % SIM_FIELD_MEMO_SIZE];
+    if (m->layer == layer && wfp_guid_equal(&m->key, key))
+        return m->field;
+    const wfp_field_info *field = wfp_layer_field_find(layer, key);
+    if (field != NULL) {
+        m->layer = layer;
+        m->key = *key;
+        m->field = field;
+    }
+    return field;
+}
+
+static void encode_conditions(sim_engine *e, sim_filter *f, const wfp_layer_info *layer,
+                              const wfp_filter_condition0 *conds, uint32_t n, size_t *offset)
 {
     uint8_t *base = (uint8_t *)f;
     f->num_conditions = n;
     *offset += (size_t)n * sizeof(sim_cond);
     for (uint32_t i = 0; i < n; i++) {
-        const wfp_field_info *field = wfp_layer_field_find(layer, &conds[i].fieldKey);
+        const wfp_field_info *field = field_find(e, layer, &conds[i].fieldKey);
         sim_cond *c = &f->conditions[i];
         c->type = conds[i].conditionValue.type;
         c->field = (uint16_t)(field - layer->fields);
@@ -989,15 +1010,25 @@ sim_filter *sim_build_condition_block(const wfp_layer_info *layer, const wfp_fil
     size_t off = round8(sizeof(sim_filter));
     f->layer = (uint16_t)(layer - wfp_layer_table);
     f->obj.size = (uint32_t)size;
-    encode_conditions(f, layer, conds, n, &off);
+    encode_conditions(NULL, f, layer, conds, n, &off);
     return f;
 }
 
 static sim_filter *build_filter(sim_engine *e, const wfp_filter0 *in, const add_check *c,
                                 const wfp_guid *key, uint64_t id, uint32_t owner)
 {
+    sim_filter_extras extras;
+    memset(&extras, 0, sizeof extras);
+    if (in->flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT)
+        memcpy(extras.context, &in->providerContextKey, sizeof in->providerContextKey);
+    else
+        memcpy(extras.context, &in->rawContext, sizeof in->rawContext);
+    static const uint8_t no_context[16];
+    int has_extras = memcmp(extras.context, no_context, sizeof no_context) != 0 ||
+                     in->displayData.description != NULL || in->providerData.size > 0;
+    size_t name_bytes = wstr_bytes(in->displayData.name), description_bytes = wstr_bytes(in->displayData.description);
     size_t size = round8(sizeof(sim_filter)) + conditions_size(in->filterCondition, in->numFilterConditions) +
-                  round8(wstr_bytes(in->displayData.name)) + round8(wstr_bytes(in->displayData.description)) +
+                  (has_extras ? sizeof extras : 0) + round8(name_bytes) + round8(description_bytes) +
                   round8(in->providerData.size);
     if (size > UINT32_MAX)
         return NULL;
@@ -1016,27 +1047,30 @@ static sim_filter *build_filter(sim_engine *e, const wfp_filter0 *in, const add_
     f->key = *key;
     f->action_type = in->action.type;
     f->action_key = in->action.filterType;
-    memset(f->context, 0, sizeof f->context);
-    if (in->flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT)
-        memcpy(f->context, &in->providerContextKey, sizeof in->providerContextKey);
-    else
-        memcpy(f->context, &in->rawContext, sizeof in->rawContext);
     f->flags = in->flags;
     f->layer = (uint16_t)(c->layer - wfp_layer_table);
     f->weight_type = (uint8_t)in->weight.type;
-    f->left = f->right = f->prev = f->next = NULL;
+    f->left = f->right = NULL;
     f->height = 0;
 
     uint8_t *base = (uint8_t *)f;
     size_t off = round8(sizeof(sim_filter));
-    encode_conditions(f, c->layer, in->filterCondition, in->numFilterConditions, &off);
+    encode_conditions(e, f, c->layer, in->filterCondition, in->numFilterConditions, &off);
+    sim_index_prefetch(e, f); /* loads while the rest is built and linked */
+    size_t extras_off = off;
+    if (has_extras)
+        off += sizeof extras; /* a multiple of 8 */
+    f->obj.has_extras = (uint8_t)has_extras;
     f->name_off = (uint32_t)off;
-    place_bytes(base, &off, in->displayData.name, wstr_bytes(in->displayData.name));
-    f->description_off = in->displayData.description != NULL ? (uint32_t)off : 0;
-    place_bytes(base, &off, in->displayData.description, wstr_bytes(in->displayData.description));
-    f->data_size = in->providerData.size;
-    f->data_off = in->providerData.size > 0 ? (uint32_t)off : 0;
-    place_bytes(base, &off, in->providerData.data, in->providerData.size);
+    place_bytes(base, &off, in->displayData.name, name_bytes);
+    if (has_extras) {
+        extras.description_off = in->displayData.description != NULL ? (uint32_t)off : 0;
+        place_bytes(base, &off, in->displayData.description, description_bytes);
+        extras.data_size = in->providerData.size;
+        extras.data_off = in->providerData.size > 0 ? (uint32_t)off : 0;
+        place_bytes(base, &off, in->providerData.data, in->providerData.size);
+        memcpy(base + extras_off, &extras, sizeof extras);
+    }
 
     uint64_t auto60 = sim_auto_weight(f);
     switch (in->weight.type) {
@@ -1055,15 +1089,23 @@ static sim_filter *build_filter(sim_engine *e, const wfp_filter0 *in, const add_
 
 uint32_t sim_filter_create(const sim_add_context *ctx, const wfp_filter0 *in, sim_filter **out)
 {
+    sim_engine *e = ctx->engine;
     add_check c;
     memset(&c, 0, sizeof c);
     c.ctx = ctx;
     c.input = in;
+    /* With a million filters the duplicate check's probe is a cache miss: the checks before
+       it run while it loads. */
+    if (!wfp_guid_is_null(&in->filterKey)) {
+        c.key_tag = filter_key_tag(&in->filterKey);
+        sim_table_prefetch(&e->filters_by_key, c.key_tag);
+    }
     RUN_STAGES(filter_add_stages, &c);
-    sim_engine *e = ctx->engine;
     wfp_guid key = in->filterKey;
-    if (wfp_guid_is_null(&key))
+    if (wfp_guid_is_null(&key)) {
         sim_generate_guid(e, &key);
+        sim_table_prefetch(&e->filters_by_key, filter_key_tag(&key));
+    }
     uint64_t id;
     if (ctx->loading) {
         id = ctx->forced_id;

@@ -451,11 +451,6 @@ static void write_sublayer(writer *w, const sim_sublayer *s)
     put_blob(w, s->data, s->data_size);
 }
 
-static const wfp_wchar *stored_wstr(const sim_filter *f, uint32_t off)
-{
-    return off == 0 ? NULL : (const wfp_wchar *)(const void *)(sim_filter_bytes(f) + off);
-}
-
 static void write_filter(writer *w, const sim_filter *f)
 {
     const wfp_layer_info *layer = &wfp_layer_table[f->layer];
@@ -471,10 +466,14 @@ static void write_filter(writer *w, const sim_filter *f)
     put_u64(w, f->weight_type == WFP_UINT8 ? f->effective_weight >> WFP_AUTO_WEIGHT_BITS : f->effective_weight);
     put_u32(w, f->action_type);
     put_guid(w, &f->action_key);
-    put(w, f->context, sizeof f->context);
-    put_wstr(w, stored_wstr(f, f->name_off));
-    put_wstr(w, stored_wstr(f, f->description_off));
-    put_blob(w, f->data_off ? sim_filter_bytes(f) + f->data_off : NULL, f->data_size);
+    uint8_t context[16];
+    sim_filter_context(f, context);
+    put(w, context, sizeof context);
+    put_wstr(w, sim_filter_name(f));
+    put_wstr(w, sim_filter_description(f));
+    uint32_t data_size;
+    const uint8_t *data = sim_filter_data(f, &data_size);
+    put_blob(w, data, data_size);
     put_u32(w, f->num_conditions);
     for (uint32_t i = 0; i < f->num_conditions; i++) {
         const sim_cond *c = &f->conditions[i];
@@ -729,10 +728,13 @@ static uint32_t apply_staged(sim_engine *e, staged_state *staged)
     uint32_t status = WFP_OK;
 
     /* 1. Detach dynamic objects, keeping them alive. */
-    for (size_t l = 0; l < wfp_layer_count; l++)
-        for (sim_filter *f = e->layers[l].first; f != NULL; f = f->next)
-            if (f->obj.lifetime == SIM_LIFETIME_DYNAMIC && list_push(&dynamic, &f->obj) != 0)
-                status = WFP_ERROR_NOT_ENOUGH_MEMORY;
+    sim_filter *f;
+    for (uint64_t id = 0; (f = sim_filter_next_by_id(e, &id, -1)) != NULL && status == WFP_OK; id++) {
+        if (f->obj.lifetime == SIM_LIFETIME_DYNAMIC && list_push(&dynamic, &f->obj) != 0)
+            status = WFP_ERROR_NOT_ENOUGH_MEMORY;
+        if (id == UINT64_MAX)
+            break;
+    }
     for (int pass = 0; pass < 2; pass++) {
         const sim_map *map = pass == 0 ? &e->sublayers_by_key : &e->providers_by_key;
         for (size_t i = 0; map->slots != NULL && i <= map->mask; i++) {
@@ -819,7 +821,7 @@ static uint32_t apply_staged(sim_engine *e, staged_state *staged)
     }
     free(dynamic.items);
 
-    /* 5. Link every filter in id order so each layer's list stays sorted. */
+    /* 5. Link every filter, in id order (the order the id index fills fastest). */
     if (filters.count > 1)
         qsort(filters.items, filters.count, sizeof *filters.items, by_id);
     for (size_t i = 0; i < filters.count; i++) {
@@ -918,12 +920,13 @@ static uint32_t save(sim_engine *e)
         }
     }
     list.count = 0;
-    for (size_t l = 0; l < wfp_layer_count; l++)
-        for (sim_filter *f = e->layers[l].first; f != NULL; f = f->next)
-            if (durable(&f->obj) && list_push(&list, &f->obj) != 0)
-                w.failed = 1;
-    if (list.count > 1)
-        qsort(list.items, list.count, sizeof *list.items, by_id);
+    sim_filter *f; /* walked in id order: the file lists filters by id */
+    for (uint64_t id = 0; (f = sim_filter_next_by_id(e, &id, -1)) != NULL; id++) {
+        if (durable(&f->obj) && list_push(&list, &f->obj) != 0)
+            w.failed = 1;
+        if (id == UINT64_MAX)
+            break;
+    }
     put_u32(&w, (uint32_t)list.count);
     for (size_t i = 0; i < list.count; i++)
         write_filter(&w, (const sim_filter *)list.items[i]);

@@ -1,13 +1,20 @@
 /*
  * Internal data model of the embedded engine.
  *
- * Cost model (sized for a million filters):
+ * Cost model (sized for a million filters; a filter with three scalar conditions costs about
+ * 230 bytes of engine heap besides its name):
  *  - every object is one allocation: the struct, then its strings, blobs and (for filters)
- *    the conditions in a compact 16-byte form with variable-size payloads after them;
- *  - filters are indexed by id and by key in open-addressing hash maps (O(1) expected);
+ *    the conditions in a compact 16-byte form with variable-size payloads after them.  A
+ *    filter's rarely used fields (raw or provider context, description, provider data) sit in
+ *    that tail only when present;
+ *  - filters are indexed by key in an open-addressing table whose slots keep a 32-bit hash
+ *    beside the pointer, so probes and growth read no object, and by id in a radix tree over
+ *    the id (ids are issued densely and in order, so its leaves fill up and stay in cache while
+ *    a bulk add appends).  The radix tree is also the id order that enumeration walks; its
+ *    leaves tag each filter with its layer so walking one layer reads no other layer's filters;
  *  - every layer keeps, per sublayer that has filters there, an AVL tree ordered by
- *    (effective weight desc, filter id asc) - the arbitration order classify() walks - and a
- *    list of its filters in id order for unsorted enumeration;
+ *    (effective weight desc, filter id asc): the arbitration order of sorted enumeration and
+ *    the reference order the classify index is tested against;
  *  - objects are reference counted so that enumeration snapshots and the undo log keep deleted
  *    objects readable without copying them.
  *
@@ -48,6 +55,65 @@ size_t sim_map_bytes(const sim_map *map);
 uint64_t sim_hash_guid(const wfp_guid *g);
 uint64_t sim_hash_u64(uint64_t x);
 
+/* ---- open-addressing table of object pointers with packed 32-bit tags ---------------------- */
+
+/* Each slot is a 32-bit tag (a hash of the object's key) followed by the pointer, packed: 12
+   bytes on 64-bit targets.  Probes compare tags and read an object only when a tag matches;
+   growing re-places slots by tag alone.  Empty slots hold a NULL pointer. */
+typedef struct sim_table {
+    unsigned char *slots;
+    size_t mask;  /* capacity - 1, or 0 before the first insert */
+    size_t count;
+} sim_table;
+
+#define SIM_TABLE_SLOT (sizeof(uint32_t) + sizeof(void *))
+
+void sim_table_init(sim_table *t);
+void sim_table_free(sim_table *t);
+/* 0 or -1 when out of memory. */
+int sim_table_insert(sim_table *t, uint32_t tag, void *obj);
+/* Removes exactly this object pointer filed under tag (a no-op when absent). */
+void sim_table_remove(sim_table *t, uint32_t tag, const void *obj);
+/* Puts obj where old is filed under tag; 0, or -1 when old is absent. */
+int sim_table_replace(sim_table *t, uint32_t tag, const void *old, void *obj);
+/* The objects filed under tag, one per call: *cursor starts at 0; NULL when done. */
+void *sim_table_probe(const sim_table *t, uint32_t tag, size_t *cursor);
+/* The object in slot i (i <= mask), NULL when empty; for walking every entry. */
+void *sim_table_at(const sim_table *t, size_t i);
+size_t sim_table_bytes(const sim_table *t);
+static inline uint32_t sim_tag(uint64_t hash) { return (uint32_t)(hash ^ (hash >> 32)); }
+/* Starts loading the slots a probe for tag will read, so the miss overlaps other work. */
+void sim_table_prefetch(const sim_table *t, uint32_t tag);
+
+/* A hint only: compilers without the builtin read nothing ahead. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SIM_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define SIM_PREFETCH(p) ((void)(p))
+#endif
+
+/* ---- radix tree of object pointers by 64-bit id ----------------------------------------------- */
+
+/* 64-way nodes; height grows with the largest id.  Leaves keep a 16-bit tag per entry (the
+   layer of a filter) so a walk can skip entries without reading their objects.  Dense ids cost
+   about 10 bytes each; an id alone in its leaf costs a leaf (648 bytes). */
+typedef struct sim_id_index {
+    void *root;      /* NULL when empty */
+    unsigned height; /* levels below and including root; ids below 2^(6 * height) fit */
+    size_t count;
+    size_t bytes;
+} sim_id_index;
+
+void sim_id_index_init(sim_id_index *x);
+void sim_id_index_free(sim_id_index *x);
+/* 0; 1 when the id is present already (nothing changes); -1 when out of memory. */
+int sim_id_index_insert(sim_id_index *x, uint64_t id, void *obj, uint16_t tag);
+void *sim_id_index_find(const sim_id_index *x, uint64_t id);
+void sim_id_index_remove(sim_id_index *x, uint64_t id);
+/* The entry with the smallest id >= *id (and this tag, unless tag < 0), its id in *id; NULL when
+   there is none.  Safe to call between removals: it keeps no position. */
+void *sim_id_index_next(const sim_id_index *x, uint64_t *id, int tag);
+
 /* ---- objects ------------------------------------------------------------------------------- */
 
 typedef enum sim_lifetime {
@@ -65,7 +131,7 @@ typedef struct sim_object {
     uint8_t lifetime;
     uint8_t linked;  /* currently visible in the engine */
     uint8_t kind;    /* SIM_KIND_* */
-    uint8_t reserved;
+    uint8_t has_extras; /* filters: a sim_filter_extras record precedes the name */
 } sim_object;
 
 enum { SIM_KIND_PROVIDER = 1, SIM_KIND_SUBLAYER = 2, SIM_KIND_FILTER = 3 };
@@ -115,31 +181,68 @@ typedef struct sim_cond {
     uint64_t bits;        /* as in sim_value */
 } sim_cond;
 
+/* Hot fields first: everything add, classify and enumeration read on every filter. */
 typedef struct sim_filter {
     sim_object obj;
+    uint32_t flags;
     struct sim_filter *left, *right;          /* AVL tree of its (layer, sublayer) slot */
-    struct sim_filter *prev, *next;           /* its layer's id-ordered list */
     sim_sublayer *sublayer;
     sim_provider *provider;                   /* NULL when none */
     uint64_t id;
     uint64_t effective_weight;
     wfp_guid key;
     wfp_guid action_key;                      /* filterType or calloutKey */
-    uint8_t context[16];                      /* rawContext (8 bytes) or providerContextKey */
-    uint32_t flags;
     uint32_t action_type;
     uint32_t num_conditions;
-    uint32_t name_off;                        /* offsets from the filter's start; 0 = none */
-    uint32_t description_off;
-    uint32_t data_off;
-    uint32_t data_size;
+    uint32_t name_off;                        /* offset of the name from the filter's start */
     uint16_t layer;                           /* index into wfp_layer_table */
     uint8_t weight_type;                      /* WFP_EMPTY, WFP_UINT8 or WFP_UINT64 */
     uint8_t height;                           /* AVL height */
     sim_cond conditions[];
 } sim_filter;
 
+/* The fields most filters leave empty, stored right before the name when any is set. */
+typedef struct sim_filter_extras {
+    uint8_t context[16];      /* rawContext (8 bytes) or providerContextKey */
+    uint32_t description_off; /* offsets from the filter's start; 0 = none */
+    uint32_t data_off;
+    uint32_t data_size;
+    uint32_t reserved;
+} sim_filter_extras;
+
 static inline const uint8_t *sim_filter_bytes(const sim_filter *f) { return (const uint8_t *)f; }
+
+static inline const sim_filter_extras *sim_filter_extras_of(const sim_filter *f)
+{
+    return f->obj.has_extras ? (const sim_filter_extras *)(const void *)(sim_filter_bytes(f) + f->name_off -
+                                                                          sizeof(sim_filter_extras))
+                             : NULL;
+}
+
+static inline const wfp_wchar *sim_filter_name(const sim_filter *f)
+{
+    return (const wfp_wchar *)(const void *)(sim_filter_bytes(f) + f->name_off);
+}
+
+/* NULL when the filter has none. */
+static inline const wfp_wchar *sim_filter_description(const sim_filter *f)
+{
+    const sim_filter_extras *x = sim_filter_extras_of(f);
+    return x != NULL && x->description_off != 0
+               ? (const wfp_wchar *)(const void *)(sim_filter_bytes(f) + x->description_off)
+               : NULL;
+}
+
+/* Provider data: NULL and size 0 when the filter has none. */
+static inline const uint8_t *sim_filter_data(const sim_filter *f, uint32_t *size)
+{
+    const sim_filter_extras *x = sim_filter_extras_of(f);
+    *size = x != NULL ? x->data_size : 0;
+    return *size > 0 ? sim_filter_bytes(f) + x->data_off : NULL;
+}
+
+/* The 16 context bytes (rawContext or providerContextKey); zeros when the filter has none. */
+void sim_filter_context(const sim_filter *f, uint8_t out[16]);
 
 /* Payload of an out-of-line value or condition. */
 static inline const uint8_t *sim_payload(const sim_filter *f, uint64_t bits, uint32_t *len)
@@ -161,8 +264,7 @@ typedef struct sim_layer_state {
     sim_slot *slots;  /* ordered like arbitration: sublayer weight desc, then sublayer seq */
     size_t num_slots;
     size_t cap_slots;
-    sim_filter *first, *last; /* every filter of the layer, by id */
-    size_t count;
+    size_t count;     /* filters of the layer (they are found in id order through filters_by_id) */
 } sim_layer_state;
 
 /* ---- transactions ---------------------------------------------------------------------------- */
@@ -194,6 +296,7 @@ typedef struct sim_session sim_session;
 struct sim_session {
     struct wfp_sim_engine *engine;
     sim_session *next_in_engine;
+    uintptr_t handle;     /* its engine handle: a token never handed out before (engine.c) */
     wfp_guid key;
     wfp_wchar *name;
     wfp_wchar *description;
@@ -215,6 +318,7 @@ enum { SIM_ENUM_FILTER = 1, SIM_ENUM_PROVIDER, SIM_ENUM_SUBLAYER, SIM_ENUM_LAYER
 struct sim_enum {
     sim_enum *next;
     sim_session *session;
+    uintptr_t handle;     /* its enum handle, a token like a session's */
     int kind;
     sim_object **items; /* referenced objects (filters, providers, sublayers) */
     size_t count;
@@ -235,6 +339,15 @@ typedef struct sim_persist_state {
     uint64_t generation; /* of the file content this engine last loaded or wrote */
 } sim_persist_state;
 
+/* A remembered wfp_layer_field_find result: the adds of a bulk load name the same few fields. */
+typedef struct sim_field_memo {
+    const wfp_layer_info *layer;
+    const wfp_field_info *field;
+    wfp_guid key;
+} sim_field_memo;
+
+#define SIM_FIELD_MEMO_SIZE 16u
+
 struct wfp_sim_engine {
     sim_mutex *mutex;
     sim_cond *changed;         /* transaction lock released, session closed */
@@ -250,8 +363,8 @@ struct wfp_sim_engine {
 
     sim_map providers_by_key;
     sim_map sublayers_by_key;
-    sim_map filters_by_key;
-    sim_map filters_by_id;
+    sim_table filters_by_key;  /* tag: sim_tag(sim_hash_guid(key)) */
+    sim_id_index filters_by_id; /* leaf tag: the filter's layer */
     sim_layer_state *layers;   /* wfp_layer_count entries */
     size_t num_providers;      /* linked, including built-ins */
     size_t num_sublayers;
@@ -264,6 +377,9 @@ struct wfp_sim_engine {
 
     uint32_t inject_nth;       /* filter adds left before the injected failure; 0 = none */
     uint32_t inject_code;
+
+    sim_field_memo field_memo[SIM_FIELD_MEMO_SIZE];
+    const wfp_layer_info *last_layer; /* the layer the last filter add named */
 
     sim_persist_state persist;
     sim_classify_state *classify;
@@ -290,6 +406,13 @@ sim_provider *sim_provider_find(sim_engine *e, const wfp_guid *key);
 sim_sublayer *sim_sublayer_find(sim_engine *e, const wfp_guid *key);
 sim_filter *sim_filter_find_key(sim_engine *e, const wfp_guid *key);
 sim_filter *sim_filter_find_id(sim_engine *e, uint64_t id);
+/* The linked filter with the smallest id >= *id (of this layer, unless layer < 0), its id in
+   *id; NULL when none.  Walking every filter: start at id 0 and pass found id + 1 (stop when
+   the found id is UINT64_MAX).  Unlinking the filter just returned does not disturb the walk. */
+sim_filter *sim_filter_next_by_id(sim_engine *e, uint64_t *id, int layer);
+/* Bytes of the filter indexes (by key and by id), and their release at engine teardown. */
+size_t sim_filter_indexes_bytes(const sim_engine *e);
+void sim_filter_indexes_free(sim_engine *e);
 uint32_t sim_link(sim_engine *e, sim_object *o);
 void sim_unlink(sim_engine *e, sim_object *o);
 void sim_object_free(sim_engine *e, sim_object *o);
@@ -382,6 +505,8 @@ uint32_t sim_scope_end(sim_call_scope *scope, uint32_t status);
 
 /* classify_index.c: every filter link/unlink keeps the classify index in step */
 uint32_t sim_index_add(sim_engine *e, sim_filter *f);
+/* Starts loading the index entries sim_index_add(e, f) will probe. */
+void sim_index_prefetch(sim_engine *e, const sim_filter *f);
 void sim_index_remove(sim_engine *e, sim_filter *f);
 void sim_classify_state_free(sim_engine *e);
 size_t sim_index_bytes(const sim_engine *e);

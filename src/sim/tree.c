@@ -57,20 +57,6 @@ static sim_filter *rebalance(sim_filter *n)
     return n;
 }
 
-static sim_filter *insert(sim_filter *n, sim_filter *f)
-{
-    if (n == NULL) {
-        f->left = f->right = NULL;
-        f->height = 1;
-        return f;
-    }
-    if (order(f, n) < 0)
-        n->left = insert(n->left, f);
-    else
-        n->right = insert(n->right, f);
-    return rebalance(n);
-}
-
 static sim_filter *remove_min(sim_filter *n, sim_filter **min)
 {
     if (n->left == NULL) {
@@ -103,13 +89,37 @@ static sim_filter *remove_node(sim_filter *n, sim_filter *f)
     return rebalance(n);
 }
 
-void sim_tree_insert(sim_filter **root, sim_filter *f) { *root = insert(*root, f); }
+/* AVL height is below 1.45 log2(n + 2): 96 levels cover any addressable tree. */
+#define MAX_DEPTH 96
+
+void sim_tree_insert(sim_filter **root, sim_filter *f)
+{
+    sim_filter **path[MAX_DEPTH];
+    int depth = 0;
+    sim_filter **link = root;
+    while (*link != NULL) {
+        path[depth++] = link;
+        link = order(f, *link) < 0 ? &(*link)->left : &(*link)->right;
+    }
+    f->left = f->right = NULL;
+    f->height = 1;
+    *link = f;
+    /* Up the path while heights change: a subtree whose height stays the same (always the case
+       after a rotation) leaves its ancestors balanced.  Appends in order stop after O(1). */
+    while (depth > 0) {
+        sim_filter **at = path[--depth];
+        uint8_t before = (*at)->height;
+        *at = rebalance(*at);
+        if ((*at)->height == before)
+            break;
+    }
+}
+
 void sim_tree_remove(sim_filter **root, sim_filter *f) { *root = remove_node(*root, f); }
 
 int sim_tree_walk(sim_filter *root, int (*visit)(sim_filter *f, void *arg), void *arg)
 {
-    /* AVL height is below 1.45 log2(n + 2): 96 levels cover any addressable tree. */
-    sim_filter *stack[96];
+    sim_filter *stack[MAX_DEPTH];
     int depth = 0;
     sim_filter *n = root;
     while (n != NULL || depth > 0) {

@@ -11,7 +11,7 @@ import pytest
 import wfp
 from wfp import _core
 
-from .helpers import V4, add_base, port_rule
+from .helpers import add_base, port_rule
 
 
 def _unsupported(error: BaseException, function: str) -> None:
