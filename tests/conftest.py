@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import wfp
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _work_outside_the_source_tree(tmp_path_factory):
+    """Run tests from an empty directory.
+
+    A child ``python -c``/``python -m wfp`` puts its working directory first on sys.path; from the
+    repository root that is the unbuilt source tree, which would shadow the installed package.
+    """
+    previous = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(previous)
 
 
 @pytest.fixture
