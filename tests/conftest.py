@@ -8,6 +8,9 @@ import pytest
 
 import wfp
 
+# pytester drives the wfp.testing plugin's own tests (tests/plugin).
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _work_outside_the_source_tree(tmp_path_factory):

@@ -1,0 +1,41 @@
+"""The wfp.testing pytest plugin, exercised the way a user's suite uses it."""
+
+import uuid
+
+import wfp
+
+PYTEST_PLUGIN_TEST = '''
+import wfp
+
+def test_block(wfp_session):
+    wfp_session.add_rule(wfp.Rule(name="block dns", layer=wfp.Layer.ALE_AUTH_CONNECT_V4,
+                                  action=wfp.Action.BLOCK,
+                                  conditions=[wfp.Field.IP_REMOTE_PORT == 53]))
+    d = wfp_session.classify(wfp.Layer.ALE_AUTH_CONNECT_V4, {wfp.Field.IP_REMOTE_PORT: 53})
+    assert d.action is wfp.Action.BLOCK
+
+def test_fresh_engine_each_time(wfp_session):
+    assert list(wfp_session.rules()) == []
+'''
+
+
+def test_fixtures_give_a_fresh_engine_per_test(pytester):
+    pytester.makepyfile(PYTEST_PLUGIN_TEST)
+    result = pytester.runpytest_inprocess("-p", "wfp.testing")
+    result.assert_outcomes(passed=2)
+
+
+def test_static_session_objects_outlive_it(wfp_engine, wfp_static_session):
+    key = uuid.uuid4()
+    wfp_static_session.add_provider(wfp.Provider(key=key, name="kept"))
+    wfp_static_session.close()
+    with wfp.Session(backend=wfp_engine) as other:
+        assert key in {p.key for p in other.providers()}
+
+
+def test_dynamic_session_objects_go_with_it(wfp_engine, wfp_session):
+    key = uuid.uuid4()
+    wfp_session.add_provider(wfp.Provider(key=key, name="gone"))
+    wfp_session.close()
+    with wfp.Session(backend=wfp_engine) as other:
+        assert key not in {p.key for p in other.providers()}
