@@ -260,10 +260,22 @@ static int field_order(const void *key, const void *entry)
     return guid_compare(key, &(*(const wfp_field_info *const *)entry)->key);
 }
 
-/* Searches the table's entry for the layer, so that a copy of a layer_info works too. */
+/* The layer's own entry in wfp_layer_table: the pointer itself when it lies in the table (every
+ * caller that got it from a lookup), else found by key, so that a copy of a layer_info works too.
+ * Addresses are compared as integers because relational operators on pointers into different
+ * objects are undefined. */
+static const wfp_layer_info *table_entry(const wfp_layer_info *layer)
+{
+    uintptr_t at = (uintptr_t)layer, first = (uintptr_t)wfp_layer_table;
+    if (at >= first && at - first < wfp_layer_count * sizeof *wfp_layer_table &&
+        (at - first) % sizeof *wfp_layer_table == 0)
+        return layer;
+    return wfp_layer_find(&layer->key);
+}
+
 static const wfp_field_info *field_search(const wfp_layer_info *layer, const wfp_guid *key)
 {
-    const wfp_layer_info *known = wfp_layer_find(&layer->key);
+    const wfp_layer_info *known = table_entry(layer);
     if (!known || known->num_fields == 0)
         return NULL;
     const wfp_field_info *const *found = bsearch(key, layer_fields_by_key[known - wfp_layer_table],
@@ -301,7 +313,7 @@ def c_guid(g: uuid.UUID) -> str:
 
 def render_ids_c(ids: Ids) -> str:
     out = ["/* " + GENERATED.format(src="wfp/data/wfp-ids.tsv") + " */", '#include "wfp/ids.h"',
-           "#include <stdlib.h>", "#include <string.h>", ""]
+           "#include <stdint.h>", "#include <stdlib.h>", "#include <string.h>", ""]
     for layer in ids.layers:  # one field array per FWPS field enum; discard layers share it
         if layer.fields and layer.fields_of == layer.name:
             by_key = sorted(range(len(layer.fields)), key=lambda n: layer.fields[n].guid.bytes)

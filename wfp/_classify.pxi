@@ -435,6 +435,7 @@ def net_events(CoreSession session, uint64_t start_time=0, uint64_t end_time=0):
     tmpl.endTime.dwHighDateTime = <uint32_t>(end_time >> 32)
     session.enter("FwpmNetEventEnum0")
     try:
+        require_enum_functions(session.backend, WFP_ENUM_NET_EVENTS)
         with nogil:
             status = wfp_pager_open(&pager, session.backend, session.handle, WFP_ENUM_NET_EVENTS,
                                     &tmpl, 0)

@@ -817,6 +817,10 @@ cdef object parse_pointed_value(uint32_t dt, const void *pointer, dict interned)
         return PyBytes_FromStringAndSize(<const char *>pointer, 6)
     if (dt == WFP_BYTE_BLOB_TYPE or dt == WFP_SECURITY_DESCRIPTOR_TYPE
             or dt == WFP_TOKEN_ACCESS_INFORMATION_TYPE):
+        # A value that is an empty blob is b"": the engine gives it no data pointer, which
+        # parse_blob reads as "no blob" (right for provider data, wrong for a value).
+        if (<const wfp_byte_blob *>pointer).size == 0:
+            return b""
         return parse_blob(<const wfp_byte_blob *>pointer)
     if dt == WFP_SID:
         return parse_sid(<const wfp_sid *>pointer)

@@ -43,15 +43,23 @@ SIDs, :class:`~wfp.security.SecurityDescriptor` (equal to its bytes) for user ma
 for FWP_EMPTY, :class:`Range` for ranges.  :class:`Condition` converts other accepted inputs
 when the field alone decides their meaning (address and network strings, SDDL text or bytes on
 token fields, SID aliases and binary SIDs, a str on a blob field, 16 bytes on a GUID field, MAC
-strings), so a condition written with them also equals the one read back.  A value the library
-cannot model reads back as :class:`RawValue`, which :func:`encode_conditions` also accepts as an
-escape hatch (checked only for what Python can see: mask shape, match legality).
+strings), so a condition written with them also equals the one read back.  The field read back
+is ``field.canonical``: a condition on a stand-in field (ALE_REAUTH_REASON) reads back on the
+field it stands in for (REAUTHORIZE_REASON).  A value the library cannot model reads back as
+:class:`RawValue`, which :func:`encode_conditions` also accepts as an escape hatch: its payload
+is checked against its data type (int ranges, byte lengths, tuple shapes, masks, match
+legality), the data type against the field by the engine.
+
+Text reaches the engine as UTF-16: a str value (like every name and description) holding NUL or
+a surrogate code point (U+D800..U+DFFF, which UTF-16 cannot carry as a character) is a
+ValidationError.
 """
 
 from __future__ import annotations
 
 import enum
 import ipaddress
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -262,6 +270,17 @@ class _FieldBase(enum.Enum):
         """The field's GUID."""
         return self.value
 
+    @property
+    def canonical(self) -> "Field":
+        """The field a condition on this one is stored as, and reads back naming.
+
+        Every field is its own but a stand-in: ALE_REAUTH_REASON, which the SDK lists at the ALE
+        auth layers without a run-time field of its own, is taken as the field it stands in for,
+        REAUTHORIZE_REASON.  The engine keeps the run-time field of a condition, not the GUID it
+        was given, so such a condition reads back on REAUTHORIZE_REASON.
+        """
+        return _STAND_INS.get(self, self)
+
 
 class _LayerBase(enum.Enum):
     """Properties of a filtering layer, from the identifier tables."""
@@ -329,8 +348,14 @@ def _build_layer_enum() -> type:
 
 
 Field = _build_field_enum()
-Field.__doc__ = ("A filtering condition field (FWPM_CONDITION_*), valued by its GUID.  "
-                 "Comparison operators and the methods of the module docstring build Conditions.")
+Field.__doc__ = """A filtering condition field (FWPM_CONDITION_*), valued by its GUID.
+
+Comparison operators and the methods of the module docstring build Conditions.  SDK aliases are
+enum aliases (``Field.ICMP_TYPE is Field.IP_LOCAL_PORT``).  A stand-in field, one the SDK lists
+without a run-time field of its own (ALE_REAUTH_REASON), is accepted wherever the field it stands
+in for is (REAUTHORIZE_REASON); the engine stores such a condition on that field, so it reads
+back naming it: compare conditions by ``field.canonical`` when a rule may use a stand-in.
+"""
 Layer = _build_layer_enum()
 Layer.__doc__ = "A filtering layer (FWPM_LAYER_*), valued by its GUID."
 
@@ -683,8 +708,7 @@ def _encode_scalar(where: _Where, field_name: str, dt: DataType, ft: FieldType, 
                          f"{type(value).__name__} given where the field holds a byte blob (bytes or str)")
     if dt == DataType.UNICODE_STRING:
         if isinstance(value, str):
-            if "\0" in value:
-                raise where.fail(FWP_E_INVALID_PARAMETER, value, "a string cannot contain NUL")
+            _check_engine_text(where, value)
             return (dt, value)
         raise where.fail(FWP_E_TYPE_MISMATCH, value, f"{type(value).__name__} given where the field holds a string")
     if dt == DataType.SID:
@@ -745,9 +769,39 @@ def _bad_app_id_text(field_name: str, text: str) -> bool:
 
 
 def _utf16z(where: _Where, text: str) -> bytes:
-    if "\0" in text:
-        raise where.fail(FWP_E_INVALID_PARAMETER, text, "a string cannot contain NUL")
+    _check_engine_text(where, text)
     return text.encode("utf-16-le") + b"\0\0"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(text: str) -> Optional[re.Match]:
+    """Where ``text`` holds a surrogate code point, or None.
+
+    Text reaches the engine as UTF-16, where a surrogate code point is no character: alone it is
+    malformed, and a high one followed by a low one reads back as the single code point they
+    encode, so the text would not read back equal.  A Python str holds a character beyond
+    U+FFFF as one code point ("\\U0001F600"), never as a pair.
+    """
+    return None if text.isascii() else _SURROGATE.search(text)
+
+
+def _surrogate_reason(found: re.Match) -> str:
+    return (f"contains the surrogate code point U+{ord(found.group()):04X} at index "
+            f"{found.start()}, which UTF-16 cannot carry as a character (write a character "
+            "beyond U+FFFF as one code point, e.g. '\\U0001F600')")
+
+
+def _check_engine_text(where: _Where, text: str, shown: Any = None) -> None:
+    """A str condition value the engine gets as UTF-16: no NUL, no surrogate code point.
+    ``shown`` is the value the error names (the RawValue that holds text), text by default."""
+    shown = text if shown is None else shown
+    if "\0" in text:
+        raise where.fail(FWP_E_INVALID_PARAMETER, shown, "a string cannot contain NUL")
+    found = _lone_surrogate(text)
+    if found is not None:
+        raise where.fail(FWP_E_INVALID_PARAMETER, shown, _surrogate_reason(found))
 
 
 def _sort_key(wire: WireValue) -> Any:
@@ -790,23 +844,136 @@ def _encode_value(where: _Where, field_name: str, dt: DataType, ft: FieldType, v
 
 
 def _check_raw(where: _Where, raw: RawValue) -> WireValue:
-    try:
-        dt = DataType(raw.data_type)
-    except ValueError:
-        raise where.fail(FWP_E_TYPE_MISMATCH, raw, f"unknown data type {raw.data_type}") from None
-    if dt in (DataType.V4_ADDR_MASK, DataType.V6_ADDR_MASK):
+    """The wire form of a RawValue, its payload checked against its data type as the binding
+    will read it (int ranges, byte lengths, tuple shapes), so that nothing but a
+    ValidationError can come of a bad one before the engine sees it."""
+    dt = _raw_data_type(where, raw, raw.data_type)
+    return (dt, _raw_payload(where, raw, dt, raw.payload, in_condition=True))
+
+
+def _raw_data_type(where: _Where, raw: RawValue, data_type: Any) -> DataType:
+    if isinstance(data_type, int):
+        found = _DATA_TYPE_BY_VALUE.get(int(data_type))
+        if found is not None:
+            return found
+    raise where.fail(FWP_E_TYPE_MISMATCH, raw, f"unknown data type {data_type!r}")
+
+
+_FLOAT_MAX = 3.4028234663852886e38  # FLT_MAX: a C float holds nothing finite beyond it
+# Data types no condition can carry: the binding has no wire form for them.
+_UNSENDABLE_TYPES = frozenset({DataType.TOKEN_INFORMATION, DataType.BITMAP_INDEX,
+                               DataType.BITMAP_ARRAY64})
+_RAW_BLOB_TYPES = frozenset({DataType.BYTE_BLOB, DataType.SECURITY_DESCRIPTOR,
+                             DataType.TOKEN_ACCESS_INFORMATION})
+_RAW_FIXED_SIZES = {DataType.BYTE_ARRAY16: 16, DataType.BYTE_ARRAY6: 6}
+_MAX_BLOB_SIZE = 0xFFFFFFFF
+
+
+def _raw_bytes(where: _Where, raw: RawValue, dt: DataType, payload: Any) -> bytes:
+    if isinstance(payload, (bytes, bytearray, memoryview)):
         try:
-            addr, mask = raw.payload
-            mask = int(mask)
-        except (TypeError, ValueError):
-            raise where.fail(FWP_E_TYPE_MISMATCH, raw, "an address mask payload is (address, mask)") from None
-        if dt == DataType.V4_ADDR_MASK:
-            inverted = ~mask & 0xFFFFFFFF
-            if not 0 <= mask <= 0xFFFFFFFF or inverted & (inverted + 1):
-                raise where.fail(FWP_E_INVALID_NET_MASK, raw, f"mask 0x{mask:08x} is not contiguous")
-        elif not 0 <= mask <= 128:
-            raise where.fail(FWP_E_INVALID_NET_MASK, raw, f"prefix length {mask} exceeds 128")
-    return (dt, raw.payload)
+            return bytes(payload)
+        except (TypeError, ValueError, BufferError):  # a memoryview of an odd shape
+            pass
+    raise where.fail(FWP_E_TYPE_MISMATCH, raw,
+                     f"a {dt.name} payload is bytes, not {type(payload).__name__}")
+
+
+def _raw_int(where: _Where, raw: RawValue, dt: DataType, payload: Any, low: int, high: int) -> int:
+    if not isinstance(payload, int):
+        raise where.fail(FWP_E_TYPE_MISMATCH, raw,
+                         f"a {dt.name} payload is an int, not {type(payload).__name__}")
+    if not low <= payload <= high:
+        raise where.fail(FWP_E_OUT_OF_BOUNDS, raw, f"a {dt.name} payload is {low}..{high}")
+    return int(payload)
+
+
+def _raw_pair(where: _Where, raw: RawValue, dt: DataType, payload: Any, what: str) -> tuple:
+    if not isinstance(payload, (tuple, list)) or len(payload) != 2:
+        raise where.fail(FWP_E_TYPE_MISMATCH, raw, f"a {dt.name} payload is {what}")
+    return tuple(payload)
+
+
+def _raw_payload(where: _Where, raw: RawValue, dt: DataType, payload: Any, *,
+                 in_condition: bool) -> Any:
+    """A RawValue payload (or one end of a raw RANGE, in_condition False) in the form the
+    binding composes; ValidationError naming the RawValue otherwise."""
+    if dt == DataType.EMPTY:
+        if payload is not None:
+            raise where.fail(FWP_E_TYPE_MISMATCH, raw, "an EMPTY value's payload is None")
+        return None
+    if dt in _UNSIGNED:
+        return _raw_int(where, raw, dt, payload, 0, (1 << _UNSIGNED[dt]) - 1)
+    if dt in _SIGNED:
+        bits = _SIGNED[dt]
+        return _raw_int(where, raw, dt, payload, -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+    if dt in (DataType.FLOAT, DataType.DOUBLE):
+        if isinstance(payload, bool) or not isinstance(payload, (int, float)):
+            raise where.fail(FWP_E_TYPE_MISMATCH, raw,
+                             f"a {dt.name} payload is a float, not {type(payload).__name__}")
+        try:
+            number = float(payload)
+        except OverflowError:
+            raise where.fail(FWP_E_OUT_OF_BOUNDS, raw, f"too large for a {dt.name}") from None
+        if dt == DataType.FLOAT and math.isfinite(number) and abs(number) > _FLOAT_MAX:
+            raise where.fail(FWP_E_OUT_OF_BOUNDS, raw, "too large for a FLOAT (32-bit)")
+        return number
+    if dt in _RAW_FIXED_SIZES:
+        data = _raw_bytes(where, raw, dt, payload)
+        if len(data) != _RAW_FIXED_SIZES[dt]:
+            raise where.fail(FWP_E_TYPE_MISMATCH, raw,
+                             f"a {dt.name} payload is {_RAW_FIXED_SIZES[dt]} bytes, not {len(data)}")
+        return data
+    if dt in _RAW_BLOB_TYPES:
+        data = _raw_bytes(where, raw, dt, payload)
+        if len(data) > _MAX_BLOB_SIZE:
+            raise where.fail(FWP_E_OUT_OF_BOUNDS, raw, f"a {dt.name} payload is at most 4 GiB")
+        return data
+    if dt == DataType.SID:
+        data = _raw_bytes(where, raw, dt, payload)
+        if len(data) < 8 or len(data) != 8 + 4 * data[1]:
+            raise where.fail(FWP_E_TYPE_MISMATCH, raw,
+                             "a SID payload is 8 bytes plus 4 for each sub-authority it counts")
+        return data
+    if dt == DataType.UNICODE_STRING:
+        if not isinstance(payload, str):
+            raise where.fail(FWP_E_TYPE_MISMATCH, raw,
+                             f"a UNICODE_STRING payload is a str, not {type(payload).__name__}")
+        _check_engine_text(where, payload, raw)
+        return payload
+    if dt in _UNSENDABLE_TYPES or not in_condition:
+        where_to = "a condition" if in_condition else "an end of a range"
+        raise where.fail(FWP_E_TYPE_MISMATCH, raw, f"a {dt.name} value cannot be given in {where_to}")
+    if dt == DataType.V4_ADDR_MASK:
+        addr, mask = _raw_pair(where, raw, dt, payload, "(address, mask), two ints")
+        addr = _raw_int(where, raw, dt, addr, 0, 0xFFFFFFFF)
+        mask = _raw_int(where, raw, dt, mask, 0, 0xFFFFFFFF)
+        inverted = ~mask & 0xFFFFFFFF
+        if inverted & (inverted + 1):
+            raise where.fail(FWP_E_INVALID_NET_MASK, raw, f"mask 0x{mask:08x} is not contiguous")
+        return (addr, mask)
+    if dt == DataType.V6_ADDR_MASK:
+        addr, prefix = _raw_pair(where, raw, dt, payload, "(16 address bytes, prefix length)")
+        addr = _raw_bytes(where, raw, dt, addr)
+        if len(addr) != 16:
+            raise where.fail(FWP_E_TYPE_MISMATCH, raw, "a V6_ADDR_MASK address is 16 bytes")
+        if not isinstance(prefix, int):
+            raise where.fail(FWP_E_TYPE_MISMATCH, raw, "a V6_ADDR_MASK prefix length is an int")
+        if not 0 <= prefix <= 128:
+            raise where.fail(FWP_E_INVALID_NET_MASK, raw, f"prefix length {prefix} "
+                             + ("exceeds 128" if prefix > 128 else "is negative"))
+        return (addr, int(prefix))
+    # RANGE: two ends, each (data type, payload) of a type a plain value may have.
+    ends = []
+    for end in _raw_pair(where, raw, dt, payload, "(low, high), each (data type, payload)"):
+        if isinstance(end, RawValue):
+            end = (end.data_type, end.payload)
+        end_type, end_payload = _raw_pair(where, raw, dt, end,
+                                          "(low, high), each (data type, payload)")
+        end_dt = _raw_data_type(where, raw, end_type)
+        ends.append((int(end_dt), _raw_payload(where, raw, end_dt, end_payload,
+                                               in_condition=False)))
+    return tuple(ends)
 
 
 def _match_is_legal(match: Match, dt: int) -> bool:

@@ -233,6 +233,7 @@ class _Source:
                 return number
         return start
 
+
 def _read_text(path: Path, what: str, where: str = "") -> str:
     try:
         data = path.read_bytes()
@@ -571,6 +572,12 @@ def _get_name(ctx: _Context, table: dict) -> str:
         raise ctx.at("name").fail("a name cannot be empty")
     if "\0" in name:
         raise ctx.at("name").fail("a name cannot contain a NUL character")
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, as a JSON "\ud800" escape gives
+            raise ctx.at("name").fail("a name must be Unicode text (it holds a lone "
+                                      "surrogate)", value=name) from None
     return name
 
 
@@ -725,6 +732,7 @@ def _parse_field(ctx: _Context, name: str) -> _FieldMeta:
     _FIELDS_BY_KEY[name] = meta
     return meta
 
+
 def _address_prefix(ctx: _Context, value: Any) -> Prefix:
     if not isinstance(value, str):
         raise ctx.fail(f"an address is written as a string (\"10.0.0.1\", \"fd00::/8\"), got "
@@ -779,8 +787,8 @@ def _parse_values(ctx: _Context, meta: _FieldMeta, key: str, spec: Any, loader: 
                 values.prefixes.extend(_file_prefixes(ictx, item["file"], loader, is_address))
                 continue
             if keys == {"range"}:
-                entries.append(_Entry(meta, Match.RANGE, _range_value(ictx, item["range"], is_address),
-                                      ictx))
+                entries.append(_Entry(meta, Match.RANGE,
+                                      _range_value(ictx, item["range"], is_address), ictx))
                 continue
             if keys == {"hex"}:
                 text = item["hex"]
@@ -789,6 +797,11 @@ def _parse_values(ctx: _Context, meta: _FieldMeta, key: str, spec: Any, loader: 
                 except (ValueError, AttributeError):
                     raise ictx.fail(f"{text!r} is not hexadecimal bytes", code=_TYPE_MISMATCH,
                                     value=text) from None
+                if not data:
+                    # The engine keeps an empty byte blob as none at all: the filter would
+                    # never read back as written, and every plan would replace it.
+                    raise ictx.fail("empty bytes; a byte value needs at least one byte",
+                                    code=_TYPE_MISMATCH, value=text)
                 entries.append(_Entry(meta, Match.EQUAL, data, ictx))
                 continue
             if keys == {"app"}:
@@ -863,8 +876,6 @@ class _Loader:
         if key not in self._lists:
             self._lists[key] = _read_prefixes(path, where)
         return self._lists[key]
-
-
 
 
 def _quick_values(meta: _FieldMeta, key: str, spec: Any) -> Optional[_FieldValues]:
@@ -982,6 +993,7 @@ def _parse_layers(ctx: _Context, spec: Any) -> Tuple[_LayerMeta, ...]:
             _LAYERS_BY_SPEC[key] = found
     return found
 
+
 def _resolve_layers(ctx: _Context, spec: Any) -> List[Layer]:
     items = spec if isinstance(spec, list) else [spec]
     if not items:
@@ -1080,12 +1092,11 @@ class _Settings:
 
     __slots__ = ("action", "action_int", "description", "sublayer", "sublayer_int", "weight",
                  "weight_wire", "provider", "provider_int", "persistent", "boot_time", "hard",
-                 "flags", "source")
+                 "flags")
 
     def __init__(self, action: Action, description: Optional[str], sublayer: uuid.UUID,
                  weight: Any, provider: uuid.UUID, persistent: bool, boot_time: bool,
-                 hard: bool, source: _Source) -> None:
-        self.source = source  # the file, for messages
+                 hard: bool) -> None:
         self.action = action
         self.action_int = int(action)
         self.description = description
@@ -1440,8 +1451,8 @@ def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
                     f"key {key} is also used by rule[{other.index}] {other.rule!r}",
                     code=_ALREADY_EXISTS, value=key)
             filters.append(filter_)
-    # Messages raised later (building a wfp.Rule) need only the text; the parsed document of
-    # a large file is the bulk of what loading allocated, so it goes now.
+    # The parsed document of a large file is the bulk of what loading allocated; nothing
+    # needs it once the filters are made.
     source.data = {}
     return Policy(source.path, provider, tuple(sublayers.values()), tuple(filters))
 
@@ -1533,18 +1544,18 @@ def _quick_rule(state: _Loading, index: int, item: Any) -> Optional[List[_Filter
                 return None  # addresses of both families: _build_rule sorts them out
             entries.append(_Entry(field, Match.EQUAL, None, None, prefix))
             continue
-        # A number or string of a non-address field, as rules repeat them (ports,
-        # protocols): read once per load, and encoded once per layer.
-        try:
-            cache_key = (key, spec if type(spec) is not list else tuple(spec))
-            values = shared.get(cache_key)
-        except TypeError:  # a list holding a table
-            return None
-        if values is None:
-            values = _quick_values(field, key, spec)
+        kind = type(spec)
+        if kind is int or kind is str:
+            # A number or string of a non-address field, as rules repeat them (ports,
+            # protocols): read once per load, and encoded once per layer.  (The exact type is
+            # checked first: 6.0 and True equal 6 as keys, but are not written alike.)
+            values = shared.get((key, spec))
             if values is None:
-                return None
-            shared[cache_key] = values
+                values = shared[(key, spec)] = _quick_values(field, key, spec)
+        else:
+            values = _quick_values(field, key, spec)
+        if values is None:
+            return None
         entries += values.entries
 
     targets: List[_LayerMeta] = []
@@ -1558,14 +1569,14 @@ def _quick_rule(state: _Loading, index: int, item: Any) -> Optional[List[_Filter
             targets.append(layer)
     made = []
     wire, rule_key = state.wire, state.rule_key
-    for layer in targets:
-        try:
+    try:
+        for layer in targets:
             wires = tuple([entry.wire if entry.wire_layer is layer else wire(layer, entry)
                            for entry in entries])
-        except ValidationError:
-            return None  # _build_rule reports it at its place in the file
-        made.append(_Filter(rule_key(name, layer.name, "0"), name, name, index, layer, "0",
-                            settings, tuple(entries), wires))
+            made.append(_Filter(rule_key(name, layer.name, "0"), name, name, index, layer, "0",
+                                settings, tuple(entries), wires))
+    except (ValidationError, UnicodeEncodeError):
+        return None  # _build_rule reports it at its place in the file
     return made
 
 
@@ -1650,7 +1661,7 @@ def _rule_settings(state: _Loading, ctx: _Context, item: dict) -> _Settings:
     weight = _get_weight(ctx, item)
     hard = _get(ctx, item, "hard", bool, default=False)
     settings = _Settings(action, description, sublayer_key, weight, provider.key, persistent,
-                         boot_time, hard, state.source)
+                         boot_time, hard)
     key = _settings_key(item)
     if key is not None:
         settings = state.settings.setdefault(key, settings)
@@ -1738,6 +1749,7 @@ def _display(value: Any) -> str:
     return repr(str(value)) if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address,
                                                   ipaddress.IPv4Network, ipaddress.IPv6Network)) \
         else repr(value)
+
 
 # --------------------------------------------------------------------------------------------
 # Plans

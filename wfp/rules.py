@@ -5,7 +5,13 @@ value is reported (as :class:`wfp.ValidationError`, naming the field, the value 
 code that describes it) where it was written, long before anything reaches the engine.  A
 missing ``key`` gets a random UUID.  Objects read back from the engine are the same types; rules
 read back also carry ``id`` and ``effective_weight``, which take no part in equality, so a rule
-read back equals the rule that was added.
+read back equals the rule that was added, with what the engine fills in (see :class:`Rule`):
+``sublayer=None`` reads back as the layer's default sublayer, FWPM_SUBLAYER_UNIVERSAL, and a
+condition on a stand-in field reads back on the field it stands in for (``Field.canonical``).
+
+Names, descriptions and other text reach the engine as UTF-16, so text holding NUL or a
+surrogate code point (U+D800..U+DFFF) is a ValidationError: UTF-16 could not give it back as
+it was.  Empty ``data`` (``b""``) is stored as None, as the engine gives an empty blob back.
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ from typing import Any, Optional, Tuple, Union
 from wfp import _core, _ids
 from wfp.errors import ValidationError
 from wfp.fields import (
-    Condition, Field, Layer, _encode_rule_conditions, coerce_layer, decode_condition,
-    encode_conditions,
+    Condition, Field, Layer, _encode_rule_conditions, _lone_surrogate, _surrogate_reason,
+    coerce_layer, decode_condition, encode_conditions,
 )
 
 __all__ = [
@@ -118,6 +124,8 @@ def _weight_from_wire(wire: Tuple[int, Any]) -> Weight:
 
 
 def _check_text(field_name: str, value: Any, *, required: bool) -> Optional[str]:
+    """A name or description for the engine: a str without NUL or surrogate code points (the
+    engine holds UTF-16, in which neither would read back as written)."""
     if value is None:
         if required:
             raise _invalid("FWP_E_NULL_DISPLAY_NAME", field_name, value, "a name is required")
@@ -127,6 +135,9 @@ def _check_text(field_name: str, value: Any, *, required: bool) -> Optional[str]
     if "\0" in value:
         raise _invalid("FWP_E_INVALID_PARAMETER", field_name, value,
                        "contains an embedded NUL character")
+    found = _lone_surrogate(value)
+    if found is not None:
+        raise _invalid("FWP_E_INVALID_PARAMETER", field_name, value, _surrogate_reason(found))
     return value
 
 
@@ -155,18 +166,29 @@ def _check_bool(field_name: str, value: Any) -> bool:
 
 
 def _check_data(field_name: str, value: Any) -> Optional[bytes]:
+    """Provider data as bytes; empty data is None, which is how the engine gives it back (an
+    empty FWP_BYTE_BLOB has no data pointer), so an object read back equals the one added."""
     if value is None:
         return None
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
         if len(data) > 0xFFFFFFFF:
             raise _invalid("FWP_E_INVALID_PARAMETER", field_name, value, "larger than 4 GiB")
-        return data
+        return data or None
     raise _invalid("FWP_E_INVALID_PARAMETER", field_name, value, "expected bytes")
 
 
 # Sets a field of a frozen value type (the types below validate before they set).
 _set = object.__setattr__
+
+
+def _trusted(cls: type, **fields: Any) -> Any:
+    """An object read back from the engine, made without validation: what the engine holds is
+    shown as it is (a name another program wrote may hold what this library would refuse)."""
+    made = object.__new__(cls)
+    for name, value in fields.items():
+        _set(made, name, value)
+    return made
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,10 +222,10 @@ class Provider:
     @classmethod
     def _from_wire(cls, wire: tuple) -> "Provider":
         key, name, description, flags, data, service_name = wire
-        return cls(key=key, name=name or "", description=description,
-                   persistent=bool(flags & _core.PROVIDER_FLAG_PERSISTENT), data=data,
-                   service_name=service_name,
-                   disabled=bool(flags & _core.PROVIDER_FLAG_DISABLED))
+        return _trusted(cls, key=key, name=name or "", description=description,
+                        persistent=bool(flags & _core.PROVIDER_FLAG_PERSISTENT), data=data or None,
+                        service_name=service_name,
+                        disabled=bool(flags & _core.PROVIDER_FLAG_DISABLED))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -237,9 +259,9 @@ class Sublayer:
     @classmethod
     def _from_wire(cls, wire: tuple) -> "Sublayer":
         key, name, description, flags, provider, data, weight = wire
-        return cls(key=key, name=name or "", description=description, weight=weight,
-                   provider=provider, persistent=bool(flags & _core.SUBLAYER_FLAG_PERSISTENT),
-                   data=data)
+        return _trusted(cls, key=key, name=name or "", description=description, weight=weight,
+                        provider=provider,
+                        persistent=bool(flags & _core.SUBLAYER_FLAG_PERSISTENT), data=data or None)
 
 
 _CALLOUT_MISSING_ACTIONS = (Action.CALLOUT_TERMINATING, Action.CALLOUT_UNKNOWN)
@@ -285,6 +307,14 @@ class Rule:
     (automatic), an exact int, or a :class:`WeightRange`.  ``hard`` clears the action right, so
     a lower sublayer cannot override the decision.  ``disabled``, ``id`` and
     ``effective_weight`` are filled in by the engine on rules read back.
+
+    ``sublayer=None`` means the layer's default sublayer, FWPM_SUBLAYER_UNIVERSAL
+    (eebecc03-ced4-4380-819a-2734397b2b74): the engine puts the rule there and reports that
+    sublayer back, so the rule read back has ``sublayer=UUID("eebecc03-...")`` and equals
+    ``dataclasses.replace(rule, sublayer=UUID("eebecc03-..."))``, not ``rule`` itself.  A
+    condition on a stand-in field reads back on ``condition.field.canonical``.  ``data=b""`` is
+    stored as ``data=None`` (an empty blob reads back as None).  ``name`` and ``description``
+    may not hold NUL or surrogate code points.
     """
 
     layer: Layer
@@ -324,9 +354,11 @@ class Rule:
                  effective_weight: Optional[int] = None) -> None:
         if type(key) is not uuid.UUID:
             key = _random_key() if key is _NEW_KEY else _check_key("key", key, optional=False)
-        if type(name) is not str or "\0" in name:
+        # Non-ASCII text takes _check_text's look for surrogates; str.isascii is a flag test.
+        if type(name) is not str or "\0" in name or not name.isascii():
             _check_text("name", name, required=True)
-        if description is not None and (type(description) is not str or "\0" in description):
+        if description is not None and (type(description) is not str or "\0" in description
+                                        or not description.isascii()):
             _check_text("description", description, required=False)
         if type(layer) is not Layer:
             layer = coerce_layer(layer)
@@ -381,7 +413,7 @@ class Rule:
         elif callout is not None:
             raise _invalid("FWP_E_INVALID_PARAMETER", "callout", callout,
                            f"action {action.name} takes no callout")
-        if data is not None and type(data) is not bytes:
+        if data is not None and (type(data) is not bytes or not data):
             data = _check_data("data", data)
         if id is not None and type(id) is not int:
             raise _invalid("FWP_E_INVALID_PARAMETER", "id", id, "expected an int")

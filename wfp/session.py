@@ -50,19 +50,36 @@ class SimEngine:
     """An embedded engine of its own, optionally kept in a state file.
 
     With ``state_path``, persistent objects are loaded from the file now and saved at every
-    commit that changes them; a corrupt or foreign file raises :class:`wfp.StateFileError`.
+    commit that changes them; a corrupt, foreign, locked or unreadable file raises
+    :class:`wfp.StateFileError`, whose message names the file (also its ``filename``).
     Several sessions may share one engine; it lives while any of them is open.
     """
 
     def __init__(self, state_path: Union[str, os.PathLike, None] = None) -> None:
-        if state_path is not None and not isinstance(state_path, (str, bytes, os.PathLike)):
-            raise ValidationError(error_code("FWP_E_INVALID_PARAMETER"), field="state_path",
-                                  value=state_path, reason="expected a path")
+        path = None
+        if state_path is not None:
+            if not isinstance(state_path, (str, bytes, os.PathLike)):
+                raise ValidationError(error_code("FWP_E_INVALID_PARAMETER"), field="state_path",
+                                      value=state_path, reason="expected a path")
+            path = os.fspath(state_path)
+            if ("\0" if isinstance(path, str) else b"\0") in path:
+                raise ValidationError(error_code("FWP_E_INVALID_PARAMETER"), field="state_path",
+                                      value=state_path, reason="a path cannot contain NUL")
+        self._state_file = path
         try:
-            self._handle = _core.SimEngineHandle(
-                os.fspath(state_path) if state_path is not None else None)
+            self._handle = _core.SimEngineHandle(path)
         except _core.CoreError as error:
-            raise _translate(error) from None
+            raise self._engine_error(error) from None
+
+    def _engine_error(self, error: _core.CoreError) -> WFPError:
+        """The error of a failed engine call, naming the state file when there is one: most
+        failures of an engine with a file are about the file, and a process may open several."""
+        if self._state_file is None:
+            return _translate(error)
+        translated = error_from_code(error.code, error.call,
+                                     f"state file {os.fsdecode(self._state_file)!r}")
+        translated.filename = self._state_file
+        return translated
 
     @property
     def state_path(self) -> Optional[str]:
@@ -79,7 +96,7 @@ class SimEngine:
         try:
             self._handle.restart()
         except _core.CoreError as error:
-            raise _translate(error) from None
+            raise self._engine_error(error) from None
 
     def inject_failure(self, kind: int, nth: int, code: int) -> None:
         """Fail the ``nth`` call of ``kind`` (0 = rule add) from now with ``code``, once."""

@@ -18,10 +18,42 @@ typedef struct wfp_sim_engine wfp_sim_engine;
 /*
  * Create an engine.  state_path NULL keeps everything in memory.  With a path, static and
  * persistent objects are loaded from it now and saved to it at every commit that changes them
- * (dynamic objects never touch the file).  A corrupt, truncated or foreign file fails with
- * WFPKIT_E_STATE_CORRUPT / WFPKIT_E_STATE_VERSION and leaves the file alone.
+ * (dynamic objects never touch the file).  Each save first keeps the file it replaces, if that
+ * file is intact, as <state_path>.bak, so the backup holds the state before the last save.
+ * A corrupt, truncated or foreign file fails with WFPKIT_E_STATE_CORRUPT / WFPKIT_E_STATE_VERSION
+ * and leaves the file and its backup alone; wfp_sim_state_inspect then tells whether the backup
+ * is good, and wfp_sim_engine_recover restores it.
  */
 uint32_t wfp_sim_engine_create(const char *state_path, wfp_sim_engine **engine);
+
+/* What wfp_sim_state_inspect found in a state file and in its backup <state_path>.bak. */
+typedef struct wfp_sim_state_info {
+    uint32_t status;            /* WFP_OK (it loads), WFP_ERROR_FILE_NOT_FOUND, WFPKIT_E_STATE_CORRUPT,
+                                   WFPKIT_E_STATE_VERSION or WFPKIT_E_STATE_IO */
+    uint32_t backup_status;     /* the same, for the backup */
+    uint64_t generation;        /* saves the file has seen (when status is WFP_OK, else 0) */
+    uint64_t backup_generation; /* the same, for the backup */
+} wfp_sim_state_info;
+
+/*
+ * Reads and checks a state file and its backup completely (header, checksums, every record)
+ * without changing either: after wfp_sim_engine_create fails with WFPKIT_E_STATE_CORRUPT, this
+ * tells the caller whether a good backup exists to recover.  WFP_OK (the results are in *info),
+ * WFP_E_NULL_POINTER or WFP_ERROR_NOT_ENOUGH_MEMORY.
+ */
+uint32_t wfp_sim_state_inspect(const char *state_path, wfp_sim_state_info *info);
+
+/*
+ * Replace a corrupt, truncated or missing state file with a copy of its backup (written
+ * crash-safely; the backup stays), under the lock between processes.  Returns WFP_OK when the
+ * state file now loads, also when it loaded already (then nothing changes).  Otherwise nothing
+ * changes and it returns: WFP_ERROR_FILE_NOT_FOUND (no backup), the backup's
+ * WFPKIT_E_STATE_CORRUPT / WFPKIT_E_STATE_VERSION (it does not load either),
+ * WFPKIT_E_STATE_VERSION (the state file is foreign or of a newer format: never replaced),
+ * WFPKIT_E_STATE_LOCKED (another process held the lock for 15 s), WFPKIT_E_STATE_IO,
+ * WFP_E_NULL_POINTER.  Create the engine afterwards as usual.
+ */
+uint32_t wfp_sim_engine_recover(const char *state_path);
 /* Drop the creator's reference; the engine lives on while sessions are open on it. */
 void wfp_sim_engine_release(wfp_sim_engine *engine);
 /* Open a session on a given engine (the backend table's engine_open uses a process default). */

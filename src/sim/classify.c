@@ -138,7 +138,7 @@ static uint32_t ask_model(classify_run *run, const sim_filter *f, int writable, 
 {
     sim_engine *e = run->engine;
     wfp_callout_call call;
-    call.callout_key = &f->action_key;
+    call.callout_key = sim_filter_action_key(f);
     call.layer_key = &run->layer->key;
     call.filter_id = f->id;
     call.action_type = f->action_type;

@@ -226,6 +226,7 @@ static void engine_destroy(sim_engine *e)
     sim_map_free(&e->sublayers_by_key);
     sim_filter_indexes_free(e);
     sim_persist_close(e);
+    free(e->condition_fields);
     sim_cond_destroy(e->changed);
     sim_mutex_destroy(e->mutex);
     free(e);

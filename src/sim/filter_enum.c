@@ -445,7 +445,7 @@ static int template_accepts(const filter_template *t, const sim_filter *f)
     if ((f->action_type & t->action_mask) == 0)
         return 0;
     if (t->callout_key != NULL &&
-        (!(f->action_type & WFP_ACTION_FLAG_CALLOUT) || !wfp_guid_equal(&f->action_key, t->callout_key)))
+        (!(f->action_type & WFP_ACTION_FLAG_CALLOUT) || !wfp_guid_equal(sim_filter_action_key(f), t->callout_key)))
         return 0;
     if (t->needs_provider_context && !(f->flags & WFP_FILTER_FLAG_HAS_PROVIDER_CONTEXT))
         return 0;
@@ -487,15 +487,22 @@ static uint32_t parse_template(const wfp_filter_enum_template0 *in, filter_templ
         /* Field GUIDs mean something only within a layer. */
         if (layer == NULL)
             return WFP_E_INVALID_PARAMETER;
-        status = sim_check_conditions_exist(layer, in->filterCondition, in->numFilterConditions);
+        uint16_t *fields = malloc((size_t)in->numFilterConditions * sizeof *fields);
+        if (fields == NULL)
+            return WFP_ERROR_NOT_ENOUGH_MEMORY;
+        status = sim_check_conditions_exist(NULL, layer, in->filterCondition, in->numFilterConditions, fields);
         if (status == WFP_OK)
-            status = sim_check_conditions_types(layer, in->filterCondition, in->numFilterConditions,
+            status = sim_check_conditions_types(layer, in->filterCondition, fields, in->numFilterConditions,
                                                 SIM_CONDITIONS_TEMPLATE);
+        if (status == WFP_OK) {
+            t->conditions = sim_build_condition_block_fields(layer, in->filterCondition, fields,
+                                                             in->numFilterConditions);
+            if (t->conditions == NULL)
+                status = WFP_ERROR_NOT_ENOUGH_MEMORY;
+        }
+        free(fields);
         if (status != WFP_OK)
             return status;
-        t->conditions = sim_build_condition_block(layer, in->filterCondition, in->numFilterConditions);
-        if (t->conditions == NULL)
-            return WFP_ERROR_NOT_ENOUGH_MEMORY;
     }
     t->provider_key = in->providerKey;
     t->flags = in->flags;

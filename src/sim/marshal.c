@@ -212,7 +212,7 @@ static void put_filter(out_buf *o, const sim_filter *f, wfp_filter0 *d)
     }
     d->filterCondition = conds;
     d->action.type = f->action_type;
-    d->action.filterType = f->action_key;
+    d->action.filterType = *sim_filter_action_key(f);
     uint8_t context[16];
     sim_filter_context(f, context);
     memcpy(&d->providerContextKey, context, sizeof d->providerContextKey);

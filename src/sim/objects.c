@@ -22,6 +22,7 @@ typedef struct add_check {
     sim_provider *provider;         /* sublayers and filters */
     sim_lifetime lifetime;
     uint32_t key_tag;               /* filters: the filter key's tag in filters_by_key */
+    uint16_t *fields;               /* filters: each condition's index in layer->fields */
 } add_check;
 
 typedef uint32_t (*add_stage)(add_check *c);
@@ -850,7 +851,11 @@ static uint32_t filter_layer(add_check *c)
 static uint32_t filter_condition_fields(add_check *c)
 {
     const wfp_filter0 *f = c->input;
-    return sim_check_conditions_exist(c->layer, f->filterCondition, f->numFilterConditions);
+    sim_engine *e = c->ctx->engine;
+    c->fields = sim_condition_fields_scratch(e, f->numFilterConditions);
+    if (c->fields == NULL)
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    return sim_check_conditions_exist(e, c->layer, f->filterCondition, f->numFilterConditions, c->fields);
 }
 
 static uint32_t filter_sublayer(add_check *c)
@@ -915,7 +920,7 @@ static uint32_t filter_weight(add_check *c)
 static uint32_t filter_condition_types(add_check *c)
 {
     const wfp_filter0 *f = c->input;
-    return sim_check_conditions_types(c->layer, f->filterCondition, f->numFilterConditions,
+    return sim_check_conditions_types(c->layer, f->filterCondition, c->fields, f->numFilterConditions,
                                       SIM_CONDITIONS_FILTER);
 }
 
@@ -966,34 +971,16 @@ static size_t conditions_size(const wfp_filter_condition0 *conds, uint32_t n)
     return size;
 }
 
-/* wfp_layer_field_find through the engine's memo (e may be NULL: no memo). */
-static const wfp_field_info *field_find(sim_engine *e, const wfp_layer_info *layer, const wfp_guid *key)
-{
-    if (e == NULL)
-        return wfp_layer_field_find(layer, key);
-    sim_field_memo *m = &e->field_memo[(key->Data1 ^ (uint32_t)(layer - wfp_layer_table)) % SIM_FIELD_MEMO_SIZE];
-    if (m->layer == layer && wfp_guid_equal(&m->key, key))
-        return m->field;
-    const wfp_field_info *field = wfp_layer_field_find(layer, key);
-    if (field != NULL) {
-        m->layer = layer;
-        m->key = *key;
-        m->field = field;
-    }
-    return field;
-}
-
-static void encode_conditions(sim_engine *e, sim_filter *f, const wfp_layer_info *layer,
-                              const wfp_filter_condition0 *conds, uint32_t n, size_t *offset)
+static void encode_conditions(sim_filter *f, const wfp_filter_condition0 *conds, const uint16_t *fields,
+                              uint32_t n, size_t *offset)
 {
     uint8_t *base = (uint8_t *)f;
     f->num_conditions = n;
     *offset += (size_t)n * sizeof(sim_cond);
     for (uint32_t i = 0; i < n; i++) {
-        const wfp_field_info *field = field_find(e, layer, &conds[i].fieldKey);
         sim_cond *c = &f->conditions[i];
         c->type = conds[i].conditionValue.type;
-        c->field = (uint16_t)(field - layer->fields);
+        c->field = fields[i];
         c->match = (uint8_t)conds[i].matchType;
         c->reserved = 0;
         c->bits = sim_encode_value(base, offset, &conds[i].conditionValue);
@@ -1003,6 +990,17 @@ static void encode_conditions(sim_engine *e, sim_filter *f, const wfp_layer_info
 sim_filter *sim_build_condition_block(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
                                       uint32_t n)
 {
+    uint16_t *fields = malloc((n > 0 ? n : 1) * sizeof *fields);
+    sim_filter *f = NULL;
+    if (fields != NULL && sim_check_conditions_exist(NULL, layer, conds, n, fields) == WFP_OK)
+        f = sim_build_condition_block_fields(layer, conds, fields, n);
+    free(fields);
+    return f;
+}
+
+sim_filter *sim_build_condition_block_fields(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
+                                             const uint16_t *fields, uint32_t n)
+{
     size_t size = round8(sizeof(sim_filter)) + conditions_size(conds, n);
     sim_filter *f = calloc(1, size);
     if (f == NULL)
@@ -1010,7 +1008,7 @@ sim_filter *sim_build_condition_block(const wfp_layer_info *layer, const wfp_fil
     size_t off = round8(sizeof(sim_filter));
     f->layer = (uint16_t)(layer - wfp_layer_table);
     f->obj.size = (uint32_t)size;
-    encode_conditions(NULL, f, layer, conds, n, &off);
+    encode_conditions(f, conds, fields, n, &off);
     return f;
 }
 
@@ -1026,10 +1024,11 @@ static sim_filter *build_filter(sim_engine *e, const wfp_filter0 *in, const add_
     static const uint8_t no_context[16];
     int has_extras = memcmp(extras.context, no_context, sizeof no_context) != 0 ||
                      in->displayData.description != NULL || in->providerData.size > 0;
+    int has_action_key = !wfp_guid_is_null(&in->action.filterType);
     size_t name_bytes = wstr_bytes(in->displayData.name), description_bytes = wstr_bytes(in->displayData.description);
     size_t size = round8(sizeof(sim_filter)) + conditions_size(in->filterCondition, in->numFilterConditions) +
-                  (has_extras ? sizeof extras : 0) + round8(name_bytes) + round8(description_bytes) +
-                  round8(in->providerData.size);
+                  (has_action_key ? sizeof(wfp_guid) : 0) + (has_extras ? sizeof extras : 0) +
+                  round8(name_bytes) + round8(description_bytes) + round8(in->providerData.size);
     if (size > UINT32_MAX)
         return NULL;
     sim_filter *f = sim_alloc_object(e, size);
@@ -1046,7 +1045,6 @@ static sim_filter *build_filter(sim_engine *e, const wfp_filter0 *in, const add_
     f->id = id;
     f->key = *key;
     f->action_type = in->action.type;
-    f->action_key = in->action.filterType;
     f->flags = in->flags;
     f->layer = (uint16_t)(c->layer - wfp_layer_table);
     f->weight_type = (uint8_t)in->weight.type;
@@ -1055,12 +1053,16 @@ static sim_filter *build_filter(sim_engine *e, const wfp_filter0 *in, const add_
 
     uint8_t *base = (uint8_t *)f;
     size_t off = round8(sizeof(sim_filter));
-    encode_conditions(e, f, c->layer, in->filterCondition, in->numFilterConditions, &off);
+    encode_conditions(f, in->filterCondition, c->fields, in->numFilterConditions, &off);
     sim_index_prefetch(e, f); /* loads while the rest is built and linked */
+    if (has_action_key) {
+        memcpy(base + off, &in->action.filterType, sizeof(wfp_guid));
+        off += sizeof(wfp_guid); /* 16: the offset stays a multiple of 8 */
+    }
     size_t extras_off = off;
     if (has_extras)
         off += sizeof extras; /* a multiple of 8 */
-    f->obj.has_extras = (uint8_t)has_extras;
+    f->obj.extras = (uint8_t)((has_extras ? SIM_EXTRAS_RECORD : 0) | (has_action_key ? SIM_EXTRAS_ACTION_KEY : 0));
     f->name_off = (uint32_t)off;
     place_bytes(base, &off, in->displayData.name, name_bytes);
     if (has_extras) {
@@ -1101,6 +1103,10 @@ uint32_t sim_filter_create(const sim_add_context *ctx, const wfp_filter0 *in, si
         sim_table_prefetch(&e->filters_by_key, c.key_tag);
     }
     RUN_STAGES(filter_add_stages, &c);
+    /* next_filter_id stops at UINT64_MAX, which only a loaded filter can hold: counting on
+       would wrap to 0 (no filter's id) and then to ids in use. */
+    if (!ctx->loading && e->next_filter_id == UINT64_MAX)
+        return WFP_E_OUT_OF_BOUNDS;
     wfp_guid key = in->filterKey;
     if (wfp_guid_is_null(&key)) {
         sim_generate_guid(e, &key);
@@ -1110,7 +1116,7 @@ uint32_t sim_filter_create(const sim_add_context *ctx, const wfp_filter0 *in, si
     if (ctx->loading) {
         id = ctx->forced_id;
         if (id >= e->next_filter_id)
-            e->next_filter_id = id + 1;
+            e->next_filter_id = id == UINT64_MAX ? UINT64_MAX : id + 1;
     } else {
         id = e->next_filter_id++; /* never reused, even if the transaction aborts */
     }

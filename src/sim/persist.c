@@ -2,20 +2,29 @@
  * The state file: static and persistent objects of an engine, as a BFE that stays up between
  * processes would keep them.  Dynamic objects never reach it.
  *
- * Format (all integers little-endian):
- *   header (40 bytes): magic "WFPKSIM1", u32 version, u32 header size, u64 generation,
- *                      u64 payload size, u64 FNV-1a-64 of the payload
+ * Format 2 (all integers little-endian):
+ *   header (48 bytes): magic "WFPKSIM1", u32 version (2), u32 header size (48), u64 generation,
+ *                      u64 payload size, u64 payload checksum, u64 checksum of the 40 bytes before
  *   payload: u64 next filter id, u64 next sequence number,
  *            u32 count + provider records, u32 count + sublayer records, u32 count + filter records
- * A short, oversized or mis-summed file is WFPKIT_E_STATE_CORRUPT; another magic or version is
- * WFPKIT_E_STATE_VERSION.  Neither is ever replaced by an empty engine.
+ * Every header byte is covered by a checksum, so no single damaged byte goes unnoticed; the
+ * header checksum also identifies the content (two saves of different states differ in it).
+ * Format 1 (a 40-byte header without its own checksum, FNV-1a-64 of the payload) still loads;
+ * saves always write format 2.  A short, oversized or mis-summed file is WFPKIT_E_STATE_CORRUPT;
+ * another magic or version is WFPKIT_E_STATE_VERSION.  Neither is ever replaced by an empty engine.
  *
- * Writers replace the file atomically (platform.c) while holding an exclusive lock on
- * <path>.lock from the start of a write transaction to its end.  Under that lock a writer first
- * compares the file's generation with the one it last saw and reloads when another process wrote
- * since, so no process overwrites another's changes.  The lock file also carries the next filter
- * id and sequence number, so ids stay unique across processes even for dynamic filters, which
- * are never saved.
+ * Backup: every save first turns the file it replaces, when that file is intact, into
+ * <path>.bak (platform.c: link, rename, flush, then the new file's rename), so after a save the
+ * backup holds the state before it and at no moment are both files unusable.  A damaged state
+ * file is left alone; wfp_sim_state_inspect reports whether the backup is good and
+ * wfp_sim_engine_recover puts it back.
+ *
+ * Writers replace the file atomically while holding an exclusive lock on <path>.lock from the
+ * start of a write transaction to its end.  Under that lock a writer first compares the file's
+ * header checksum with the one it last saw and reloads when another process wrote since, so no
+ * process overwrites another's changes.  The lock file also carries the next filter id and
+ * sequence number, so ids stay unique across processes even for dynamic filters, which are never
+ * saved, and even after a recovery brings back an older file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +33,12 @@
 
 
 #define STATE_MAGIC "WFPKSIM1"
-#define STATE_VERSION 1u
-#define HEADER_SIZE 40u
+#define STATE_MAGIC_SIZE 8u
+#define STATE_VERSION 2u
+#define HEADER_SIZE 48u
+#define HEADER_V1_SIZE 40u /* also the part of a format 2 header its own checksum covers */
 #define LOCK_POLL_MAX_MS 20u
+#define RECOVER_LOCK_WAIT_MS 15000u /* as long as a session waits for a transaction by default */
 
 /* ============================================================================================
  * Byte buffers
@@ -191,14 +203,106 @@ static void get_blob(reader *r, wfp_arena *arena, wfp_byte_blob *b)
     }
 }
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
+/* ============================================================================================
+ * Checksums
+ * ============================================================================================ */
+
+/* Format 1's payload checksum. */
+static uint64_t fnv1a64_update(uint64_t h, const uint8_t *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++) {
         h ^= p[i];
         h *= 0x100000001b3ull;
     }
     return h;
+}
+
+#define FNV1A64_START 0xcbf29ce484222325ull
+
+/*
+ * Format 2's checksum: four 64-bit lanes fed 32-byte blocks.  Each step (xor a word, multiply by
+ * an odd constant, xor-shift) is a bijection of its lane, and the lanes are folded the same way,
+ * so a change within any one 8-byte word always changes the sum.  It runs several times faster
+ * than byte-wise FNV-1a, which matters because every save also re-reads the file it backs up.
+ * Words are read little-endian on every host.
+ */
+typedef struct state_sum {
+    uint64_t lane[4];
+    uint8_t block[32];
+    size_t pending; /* bytes waiting in block */
+    uint64_t total;
+} state_sum;
+
+static uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++)
+        x |= (uint64_t)p[i] << (8 * i);
+    return x;
+}
+
+static uint64_t sum_step(uint64_t lane, uint64_t word)
+{
+    lane = (lane ^ word) * 0x9e3779b97f4a7c15ull;
+    return lane ^ (lane >> 29);
+}
+
+static void sum_init(state_sum *s)
+{
+    s->lane[0] = 0x243f6a8885a308d3ull;
+    s->lane[1] = 0x13198a2e03707344ull;
+    s->lane[2] = 0xa4093822299f31d0ull;
+    s->lane[3] = 0x082efa98ec4e6c89ull;
+    s->pending = 0;
+    s->total = 0;
+}
+
+static void sum_block(state_sum *s, const uint8_t *p)
+{
+    for (int k = 0; k < 4; k++)
+        s->lane[k] = sum_step(s->lane[k], load_le64(p + 8 * k));
+}
+
+static void sum_update(state_sum *s, const uint8_t *p, size_t n)
+{
+    s->total += n;
+    if (s->pending > 0) {
+        size_t take = n < 32 - s->pending ? n : 32 - s->pending;
+        memcpy(s->block + s->pending, p, take);
+        s->pending += take;
+        p += take;
+        n -= take;
+        if (s->pending < 32)
+            return;
+        sum_block(s, s->block);
+        s->pending = 0;
+    }
+    for (; n >= 32; p += 32, n -= 32)
+        sum_block(s, p);
+    if (n > 0) {
+        memcpy(s->block, p, n);
+        s->pending = n;
+    }
+}
+
+static uint64_t sum_final(state_sum *s)
+{
+    if (s->pending > 0) {
+        memset(s->block + s->pending, 0, 32 - s->pending);
+        sum_block(s, s->block); /* the length below tells padding from data */
+    }
+    uint64_t h = s->total;
+    for (int k = 0; k < 4; k++)
+        h = sum_step(h, s->lane[k]);
+    return h;
+}
+
+static uint64_t state_checksum(const uint8_t *p, size_t n)
+{
+    state_sum s;
+    sum_init(&s);
+    sum_update(&s, p, n);
+    return sum_final(&s);
 }
 
 /* ============================================================================================
@@ -412,6 +516,7 @@ typedef struct loaded_filter {
 typedef struct staged_state {
     wfp_arena arena;
     uint64_t generation;
+    uint64_t stamp;
     uint64_t next_filter_id;
     uint64_t next_seq;
     uint32_t num_providers, num_sublayers, num_filters;
@@ -465,7 +570,7 @@ static void write_filter(writer *w, const sim_filter *f)
     put_u8(w, f->weight_type);
     put_u64(w, f->weight_type == WFP_UINT8 ? f->effective_weight >> WFP_AUTO_WEIGHT_BITS : f->effective_weight);
     put_u32(w, f->action_type);
-    put_guid(w, &f->action_key);
+    put_guid(w, sim_filter_action_key(f));
     uint8_t context[16];
     sim_filter_context(f, context);
     put(w, context, sizeof context);
@@ -580,48 +685,142 @@ static void *stage_array(reader *r, wfp_arena *arena, uint32_t count, size_t ele
     return count > 0 ? arena_alloc(r, arena, count * elem) : NULL;
 }
 
-/* Reads and checks the whole file into `staged` (nothing in the engine changes). */
-static uint32_t stage_file(const char *path, staged_state *staged, int *missing)
+/* ============================================================================================
+ * Checking files
+ * ============================================================================================ */
+
+typedef struct state_header {
+    uint32_t version;
+    uint32_t size;         /* of the header */
+    uint64_t generation;
+    uint64_t payload_size;
+    uint64_t payload_sum;
+    uint64_t stamp;        /* the checksum of the header's first 40 bytes: names the content */
+} state_header;
+
+/*
+ * What the first len bytes of a file say (the whole file, or at least its first HEADER_SIZE
+ * bytes).  WFP_OK; WFPKIT_E_STATE_VERSION for another magic (somebody else's file) or a version
+ * this engine does not know; WFPKIT_E_STATE_CORRUPT for anything short or damaged.
+ */
+static uint32_t parse_header(const uint8_t *data, size_t len, state_header *h)
 {
-    memset(staged, 0, sizeof *staged);
-    wfp_arena_init(&staged->arena, 1 << 16);
-    *missing = 0;
-    uint8_t *data;
-    size_t len;
-    uint32_t status = sim_file_read(path, &data, &len);
-    if (status == WFP_ERROR_FILE_NOT_FOUND) {
-        *missing = 1;
-        return WFP_OK;
-    }
-    if (status != WFP_OK)
-        return WFPKIT_E_STATE_IO;
-    size_t magic_len = strlen(STATE_MAGIC);
+    memset(h, 0, sizeof *h);
     if (len == 0)
-        status = WFPKIT_E_STATE_CORRUPT;
-    else if (memcmp(data, STATE_MAGIC, len < magic_len ? len : magic_len) != 0)
-        status = WFPKIT_E_STATE_VERSION; /* somebody else's file */
-    else if (len < HEADER_SIZE)
-        status = WFPKIT_E_STATE_CORRUPT;
-    if (status != WFP_OK) {
-        free(data);
+        return WFPKIT_E_STATE_CORRUPT;
+    if (memcmp(data, STATE_MAGIC, len < STATE_MAGIC_SIZE ? len : STATE_MAGIC_SIZE) != 0)
+        return WFPKIT_E_STATE_VERSION;
+    if (len < STATE_MAGIC_SIZE + 8)
+        return WFPKIT_E_STATE_CORRUPT;
+    reader r = {data, len, STATE_MAGIC_SIZE, 0};
+    h->version = get_u32(&r);
+    h->size = get_u32(&r);
+    uint32_t size = h->version == STATE_VERSION ? HEADER_SIZE : h->version == 1 ? HEADER_V1_SIZE : 0;
+    if (size == 0)
+        return WFPKIT_E_STATE_VERSION;
+    if (h->size != size || len < size)
+        return WFPKIT_E_STATE_CORRUPT;
+    h->generation = get_u64(&r);
+    h->payload_size = get_u64(&r);
+    h->payload_sum = get_u64(&r);
+    h->stamp = state_checksum(data, HEADER_V1_SIZE);
+    if (h->version == STATE_VERSION && get_u64(&r) != h->stamp)
+        return WFPKIT_E_STATE_CORRUPT;
+    return WFP_OK;
+}
+
+static uint64_t payload_checksum(uint32_t version, const uint8_t *p, size_t n)
+{
+    return version == 1 ? fnv1a64_update(FNV1A64_START, p, n) : state_checksum(p, n);
+}
+
+/* Header and payload checksum of a whole file in memory. */
+static uint32_t check_bytes(const uint8_t *data, size_t len, state_header *h)
+{
+    uint32_t status = parse_header(data, len, h);
+    if (status != WFP_OK)
         return status;
+    if (h->payload_size != len - h->size || payload_checksum(h->version, data + h->size, len - h->size) != h->payload_sum)
+        return WFPKIT_E_STATE_CORRUPT;
+    return WFP_OK;
+}
+
+/* The same check for a file on disk, read in chunks so that no copy of it is held. */
+typedef struct file_check {
+    uint8_t head[HEADER_SIZE];
+    size_t head_len;
+    uint32_t status; /* of the header, once head_len == HEADER_SIZE or the file ended */
+    state_header header;
+    uint64_t payload_len;
+    uint64_t fnv;
+    state_sum sum;
+} file_check;
+
+static void check_payload(file_check *c, const uint8_t *p, size_t n)
+{
+    c->payload_len += n;
+    if (c->header.version == 1)
+        c->fnv = fnv1a64_update(c->fnv, p, n);
+    else
+        sum_update(&c->sum, p, n);
+}
+
+static void check_head(file_check *c)
+{
+    c->status = parse_header(c->head, c->head_len, &c->header);
+    c->fnv = FNV1A64_START;
+    sum_init(&c->sum);
+    if (c->status == WFP_OK && c->head_len > c->header.size) /* format 1: payload starts at 40 */
+        check_payload(c, c->head + c->header.size, c->head_len - c->header.size);
+}
+
+static int check_chunk(void *arg, const uint8_t *p, size_t n)
+{
+    file_check *c = arg;
+    if (c->head_len < HEADER_SIZE) {
+        size_t take = n < HEADER_SIZE - c->head_len ? n : HEADER_SIZE - c->head_len;
+        memcpy(c->head + c->head_len, p, take);
+        c->head_len += take;
+        p += take;
+        n -= take;
+        if (c->head_len < HEADER_SIZE)
+            return 0;
+        check_head(c);
     }
-    reader h = {data, len, magic_len, 0};
-    uint32_t version = get_u32(&h);
-    uint32_t header_size = get_u32(&h);
-    staged->generation = get_u64(&h);
-    uint64_t payload_size = get_u64(&h);
-    uint64_t checksum = get_u64(&h);
-    if (version != STATE_VERSION)
-        status = WFPKIT_E_STATE_VERSION;
-    else if (header_size != HEADER_SIZE || payload_size != len - HEADER_SIZE ||
-             fnv1a64(data + HEADER_SIZE, len - HEADER_SIZE) != checksum)
-        status = WFPKIT_E_STATE_CORRUPT;
-    if (status != WFP_OK) {
-        free(data);
+    if (c->status != WFP_OK)
+        return 1; /* nothing after a bad header matters */
+    check_payload(c, p, n);
+    return 0;
+}
+
+/* WFP_OK when the file at path is whole and undamaged; WFP_ERROR_FILE_NOT_FOUND, the status of
+   a damaged or foreign file, or WFPKIT_E_STATE_IO otherwise. */
+static uint32_t check_file(const char *path)
+{
+    file_check c;
+    memset(&c, 0, sizeof c);
+    uint32_t status = sim_file_scan(path, check_chunk, &c);
+    if (status != WFP_OK)
         return status;
-    }
-    reader r = {data + HEADER_SIZE, len - HEADER_SIZE, 0, 0};
+    if (c.head_len < HEADER_SIZE)
+        check_head(&c); /* a file shorter than a format 2 header */
+    if (c.status != WFP_OK)
+        return c.status;
+    uint64_t sum = c.header.version == 1 ? c.fnv : sum_final(&c.sum);
+    return c.payload_len == c.header.payload_size && sum == c.header.payload_sum ? WFP_OK
+                                                                                  : WFPKIT_E_STATE_CORRUPT;
+}
+
+/* Checks a whole file in memory and reads its records into `staged`. */
+static uint32_t stage_bytes(const uint8_t *data, size_t len, staged_state *staged)
+{
+    state_header h;
+    uint32_t status = check_bytes(data, len, &h);
+    if (status != WFP_OK)
+        return status;
+    staged->generation = h.generation;
+    staged->stamp = h.stamp;
+    reader r = {data + h.size, len - h.size, 0, 0};
     staged->next_filter_id = get_u64(&r);
     staged->next_seq = get_u64(&r);
     staged->num_providers = get_u32(&r);
@@ -636,9 +835,33 @@ static uint32_t stage_file(const char *path, staged_state *staged, int *missing)
     staged->filters = stage_array(&r, &staged->arena, staged->num_filters, sizeof *staged->filters, 100);
     for (uint32_t i = 0; i < staged->num_filters && !r.failed; i++)
         read_filter(&r, &staged->arena, &staged->filters[i]);
-    if (r.failed || r.pos != r.len)
-        status = WFPKIT_E_STATE_CORRUPT;
-    free(data);
+    return r.failed || r.pos != r.len ? WFPKIT_E_STATE_CORRUPT : WFP_OK;
+}
+
+/* Reads and checks the whole file into `staged` (nothing in the engine changes).  A missing
+   file is WFP_OK with *missing set; staged->arena needs freeing either way.  With keep, the
+   file's bytes stay in *kept (malloc'd) when the file checks out. */
+static uint32_t stage_file(const char *path, staged_state *staged, int *missing, uint8_t **kept, size_t *kept_len)
+{
+    memset(staged, 0, sizeof *staged);
+    wfp_arena_init(&staged->arena, 1 << 16);
+    *missing = 0;
+    uint8_t *data;
+    size_t len;
+    uint32_t status = sim_file_read(path, &data, &len);
+    if (status == WFP_ERROR_FILE_NOT_FOUND) {
+        *missing = 1;
+        return WFP_OK;
+    }
+    if (status != WFP_OK)
+        return WFPKIT_E_STATE_IO;
+    status = stage_bytes(data, len, staged);
+    if (status == WFP_OK && kept != NULL) {
+        *kept = data;
+        *kept_len = len;
+    } else {
+        free(data);
+    }
     return status;
 }
 
@@ -843,41 +1066,40 @@ static uint32_t reload(sim_engine *e)
 {
     staged_state staged;
     int missing;
-    uint32_t status = stage_file(e->persist.path, &staged, &missing);
+    uint32_t status = stage_file(e->persist.path, &staged, &missing, NULL, NULL);
     if (status == WFP_OK) {
         status = apply_staged(e, &staged);
         e->persist.generation = missing ? 0 : staged.generation;
+        e->persist.stamp = missing ? 0 : staged.stamp;
+        e->persist.loaded = !missing;
     }
     wfp_arena_free(&staged.arena);
     return status;
 }
 
-/* The generation the file has now (0 when it does not exist; saved files start at 1), or an error
-   for an unreadable or foreign header. */
-static uint32_t file_generation(const char *path, uint64_t *generation)
+/* The stamp of the file's header as it is now: WFP_OK, WFP_ERROR_FILE_NOT_FOUND, or an error for
+   an unreadable, damaged or foreign header (reload then says which). */
+static uint32_t file_stamp(const char *path, uint64_t *stamp)
 {
-    uint8_t header[HEADER_SIZE];
+    uint8_t head[HEADER_SIZE];
     size_t got;
-    *generation = 0;
-    uint32_t status = sim_file_read_prefix(path, header, sizeof header, &got);
-    if (status == WFP_ERROR_FILE_NOT_FOUND)
-        return WFP_OK;
+    *stamp = 0;
+    uint32_t status = sim_file_read_prefix(path, head, sizeof head, &got);
     if (status != WFP_OK)
         return status;
-    if (got < HEADER_SIZE || memcmp(header, STATE_MAGIC, strlen(STATE_MAGIC)) != 0)
-        return WFPKIT_E_STATE_CORRUPT; /* stage_file tells corrupt from foreign */
-    reader h = {header, got, 16, 0};
-    *generation = get_u64(&h);
-    return WFP_OK;
+    state_header h;
+    status = parse_header(head, got, &h);
+    *stamp = h.stamp;
+    return status;
 }
 
 /* A file that vanished is not an empty state [I]: the engine keeps what it has and the next
    save writes the file again. */
 static uint32_t refresh_if_changed(sim_engine *e)
 {
-    uint64_t generation;
-    uint32_t status = file_generation(e->persist.path, &generation);
-    if (status == WFP_OK && (generation == e->persist.generation || generation == 0))
+    uint64_t stamp;
+    uint32_t status = file_stamp(e->persist.path, &stamp);
+    if (status == WFP_ERROR_FILE_NOT_FOUND || (status == WFP_OK && e->persist.loaded && stamp == e->persist.stamp))
         return WFP_OK;
     return reload(e);
 }
@@ -937,21 +1159,29 @@ static uint32_t save(sim_engine *e)
     }
     uint64_t generation = e->persist.generation + 1;
     writer h = {NULL, 0, 0, 0};
-    put(&h, STATE_MAGIC, strlen(STATE_MAGIC));
+    put(&h, STATE_MAGIC, STATE_MAGIC_SIZE);
     put_u32(&h, STATE_VERSION);
     put_u32(&h, HEADER_SIZE);
     put_u64(&h, generation);
     put_u64(&h, w.len - HEADER_SIZE);
-    put_u64(&h, fnv1a64(w.data + HEADER_SIZE, w.len - HEADER_SIZE));
+    put_u64(&h, state_checksum(w.data + HEADER_SIZE, w.len - HEADER_SIZE));
+    uint64_t stamp = h.failed ? 0 : state_checksum(h.data, HEADER_V1_SIZE);
+    put_u64(&h, stamp);
     uint32_t status = h.failed ? WFP_ERROR_NOT_ENOUGH_MEMORY : WFP_OK;
     if (status == WFP_OK) {
         memcpy(w.data, h.data, HEADER_SIZE);
-        status = sim_file_replace(e->persist.path, w.data, w.len);
+        /* Only an intact file becomes the backup: a damaged one must not push out the good
+           backup it may be needed to recover from. */
+        const char *backup = check_file(e->persist.path) == WFP_OK ? e->persist.backup_path : NULL;
+        status = sim_file_replace(e->persist.path, w.data, w.len, backup);
     }
     free(h.data);
     free(w.data);
-    if (status == WFP_OK)
+    if (status == WFP_OK) {
         e->persist.generation = generation;
+        e->persist.stamp = stamp;
+        e->persist.loaded = 1;
+    }
     return status;
 }
 
@@ -983,16 +1213,25 @@ static void publish_counters(sim_engine *e)
     free(w.data);
 }
 
+/* "<path><suffix>", malloc'd. */
+static char *path_with(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), m = strlen(suffix);
+    char *out = malloc(n + m + 1);
+    if (out != NULL) {
+        memcpy(out, path, n);
+        memcpy(out + n, suffix, m + 1);
+    }
+    return out;
+}
+
 uint32_t sim_persist_open(sim_engine *e, const char *path)
 {
-    size_t n = strlen(path);
-    e->persist.path = malloc(n + 1);
-    e->persist.lock_path = malloc(n + 6);
-    if (e->persist.path == NULL || e->persist.lock_path == NULL)
+    e->persist.path = path_with(path, "");
+    e->persist.lock_path = path_with(path, ".lock");
+    e->persist.backup_path = path_with(path, ".bak");
+    if (e->persist.path == NULL || e->persist.lock_path == NULL || e->persist.backup_path == NULL)
         return WFP_ERROR_NOT_ENOUGH_MEMORY;
-    memcpy(e->persist.path, path, n + 1);
-    memcpy(e->persist.lock_path, path, n);
-    memcpy(e->persist.lock_path + n, ".lock", 6);
     uint32_t status = sim_file_lock_open(e->persist.lock_path, &e->persist.lock);
     if (status != WFP_OK)
         return status;
@@ -1011,6 +1250,7 @@ void sim_persist_close(sim_engine *e)
     }
     free(e->persist.path);
     free(e->persist.lock_path);
+    free(e->persist.backup_path);
     memset(&e->persist, 0, sizeof e->persist);
 }
 
@@ -1057,3 +1297,81 @@ uint32_t sim_persist_end_write(sim_engine *e, int save_now)
 }
 
 uint32_t sim_persist_refresh(sim_engine *e) { return refresh_if_changed(e); }
+
+/* ============================================================================================
+ * Inspection and recovery (no engine needed)
+ * ============================================================================================ */
+
+/* WFP_OK, WFP_ERROR_FILE_NOT_FOUND, or why the file does not load; its generation when it does.
+   With kept non-NULL, the bytes of a file that loads stay in *kept (malloc'd). */
+static uint32_t examine(const char *path, uint64_t *generation, uint8_t **kept, size_t *kept_len)
+{
+    staged_state staged;
+    int missing;
+    uint32_t status = stage_file(path, &staged, &missing, kept, kept_len);
+    *generation = status == WFP_OK && !missing ? staged.generation : 0;
+    wfp_arena_free(&staged.arena);
+    return status == WFP_OK && missing ? WFP_ERROR_FILE_NOT_FOUND : status;
+}
+
+uint32_t wfp_sim_state_inspect(const char *state_path, wfp_sim_state_info *info)
+{
+    if (state_path == NULL || info == NULL)
+        return WFP_E_NULL_POINTER;
+    memset(info, 0, sizeof *info);
+    char *backup = path_with(state_path, ".bak");
+    if (backup == NULL)
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
+    info->status = examine(state_path, &info->generation, NULL, NULL);
+    info->backup_status = examine(backup, &info->backup_generation, NULL, NULL);
+    free(backup);
+    return WFP_OK;
+}
+
+static uint32_t recover_locked(const char *state_path, const char *backup)
+{
+    uint64_t generation;
+    uint32_t status = examine(state_path, &generation, NULL, NULL);
+    if (status == WFP_OK)
+        return WFP_OK; /* nothing to recover (another process may have done it) */
+    if (status != WFPKIT_E_STATE_CORRUPT && status != WFP_ERROR_FILE_NOT_FOUND)
+        return status; /* a foreign or newer file is not ours to replace; I/O errors stay */
+    uint8_t *data = NULL;
+    size_t len = 0;
+    status = examine(backup, &generation, &data, &len);
+    if (status == WFP_OK)
+        status = sim_file_replace(state_path, data, len, NULL);
+    free(data);
+    return status;
+}
+
+uint32_t wfp_sim_engine_recover(const char *state_path)
+{
+    if (state_path == NULL)
+        return WFP_E_NULL_POINTER;
+    char *lock_path = path_with(state_path, ".lock");
+    char *backup = path_with(state_path, ".bak");
+    sim_file_lock *lock = NULL;
+    uint32_t status = lock_path != NULL && backup != NULL ? sim_file_lock_open(lock_path, &lock)
+                                                          : WFP_ERROR_NOT_ENOUGH_MEMORY;
+    if (status == WFP_OK) {
+        /* Writers replace the file under this lock; waiting for it keeps a recovery from
+           undoing a save that is under way. */
+        uint64_t deadline = sim_monotonic_ms() + RECOVER_LOCK_WAIT_MS;
+        uint32_t pause = 1;
+        int got;
+        while ((got = sim_file_lock_try(lock)) == 0 && sim_monotonic_ms() < deadline) {
+            sim_sleep_ms(pause);
+            if (pause < LOCK_POLL_MAX_MS)
+                pause *= 2;
+        }
+        status = got > 0 ? recover_locked(state_path, backup) : got == 0 ? WFPKIT_E_STATE_LOCKED
+                                                                          : WFPKIT_E_STATE_IO;
+        if (got > 0)
+            sim_file_lock_release(lock);
+        sim_file_lock_close(lock);
+    }
+    free(lock_path);
+    free(backup);
+    return status;
+}

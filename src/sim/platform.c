@@ -34,6 +34,15 @@ static void weak_entropy(void *buf, size_t len)
     }
 }
 
+static unsigned replace_stop_step;
+
+void sim_file_replace_stop_after(unsigned step) { replace_stop_step = step; }
+
+static int replace_stops_after(unsigned step) { return replace_stop_step == step; }
+
+/* Chunk size of sim_file_scan. */
+#define SCAN_CHUNK (1u << 20)
+
 #ifdef _WIN32
 /* ------------------------------------------------------------------------------------------ */
 #ifndef _WIN32_WINNT
@@ -188,45 +197,144 @@ uint32_t sim_file_read_prefix(const char *path, void *buf, size_t len, size_t *g
     return WFP_OK;
 }
 
-uint32_t sim_file_replace(const char *path, const void *data, size_t len)
+static HANDLE open_for_reading(const char *path, uint32_t *status)
 {
-    wchar_t suffix[32] = L".tmp.";
+    wchar_t *w = widen(path, NULL);
+    if (w == NULL) {
+        *status = WFPKIT_E_STATE_IO;
+        return INVALID_HANDLE_VALUE;
+    }
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        DWORD e = GetLastError();
+        *status = (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) ? WFP_ERROR_FILE_NOT_FOUND
+                                                                          : WFPKIT_E_STATE_IO;
+    }
+    return h;
+}
+
+uint32_t sim_file_scan(const char *path, int (*visit)(void *arg, const uint8_t *data, size_t len),
+                       void *arg)
+{
+    uint32_t status = WFP_OK;
+    HANDLE h = open_for_reading(path, &status);
+    if (h == INVALID_HANDLE_VALUE)
+        return status;
+    uint8_t *buf = malloc(SCAN_CHUNK);
+    status = buf != NULL ? WFP_OK : WFP_ERROR_NOT_ENOUGH_MEMORY;
+    while (status == WFP_OK) {
+        DWORD n = 0;
+        if (!ReadFile(h, buf, SCAN_CHUNK, &n, NULL))
+            status = WFPKIT_E_STATE_IO;
+        else if (n == 0 || visit(arg, buf, n) != 0)
+            break;
+    }
+    free(buf);
+    CloseHandle(h);
+    return status;
+}
+
+/* "<path><suffix><pid>" as UTF-16. */
+static wchar_t *widen_with_pid(const char *path, const wchar_t *suffix)
+{
+    wchar_t tail[48];
     wchar_t digits[16];
-    size_t n = 0;
+    size_t n = 0, end = wcslen(suffix);
     unsigned long pid = (unsigned long)GetCurrentProcessId();
     do {
         digits[n++] = (wchar_t)(L'0' + pid % 10);
         pid /= 10;
     } while (pid > 0);
-    size_t end = wcslen(suffix);
+    wcscpy(tail, suffix);
     while (n > 0)
-        suffix[end++] = digits[--n];
-    suffix[end] = L'\0';
-    wchar_t *tmp = widen(path, suffix);
-    wchar_t *dst = widen(path, NULL);
-    uint32_t status = WFPKIT_E_STATE_IO;
-    if (tmp != NULL && dst != NULL) {
-        HANDLE h = CreateFileW(tmp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-        if (h != INVALID_HANDLE_VALUE) {
-            const uint8_t *p = data;
-            size_t done = 0;
-            int ok = 1;
-            while (ok && done < len) {
-                DWORD chunk = len - done > 0x40000000u ? 0x40000000u : (DWORD)(len - done);
-                DWORD n = 0;
-                ok = WriteFile(h, p + done, chunk, &n, NULL) && n > 0;
-                done += n;
-            }
-            ok = ok && FlushFileBuffers(h);
-            CloseHandle(h);
-            if (ok && MoveFileExW(tmp, dst, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-                status = WFP_OK;
-            else
-                DeleteFileW(tmp);
-        }
+        tail[end++] = digits[--n];
+    tail[end] = L'\0';
+    return widen(path, tail);
+}
+
+static int flush_file(const wchar_t *path)
+{
+    HANDLE h = CreateFileW(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return 0;
+    int ok = FlushFileBuffers(h) != 0;
+    CloseHandle(h);
+    return ok;
+}
+
+/* Makes copy the same file as src: 1 done, 0 src absent, -1 failed. */
+static int snapshot_file(const wchar_t *src, const wchar_t *copy)
+{
+    DeleteFileW(copy);
+    if (CreateHardLinkW(copy, src, NULL))
+        return 1;
+    DWORD e = GetLastError();
+    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+        return 0;
+    /* FAT and some network shares have no hard links. */
+    if (!CopyFileW(src, copy, FALSE)) {
+        e = GetLastError();
+        return (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) ? 0 : -1;
     }
+    return flush_file(copy) ? 1 : -1;
+}
+
+uint32_t sim_file_replace(const char *path, const void *data, size_t len, const char *backup)
+{
+    wchar_t *tmp = widen_with_pid(path, L".tmp.");
+    wchar_t *dst = widen(path, NULL);
+    wchar_t *backup_tmp = backup != NULL ? widen_with_pid(backup, L".tmp.") : NULL;
+    wchar_t *backup_dst = backup != NULL ? widen(backup, NULL) : NULL;
+    uint32_t status = WFPKIT_E_STATE_IO;
+    if (tmp == NULL || dst == NULL || (backup != NULL && (backup_tmp == NULL || backup_dst == NULL)))
+        goto done;
+    HANDLE h = CreateFileW(tmp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        goto done;
+    const uint8_t *p = data;
+    size_t written = 0;
+    int ok = 1;
+    while (ok && written < len) {
+        DWORD chunk = len - written > 0x40000000u ? 0x40000000u : (DWORD)(len - written);
+        DWORD n = 0;
+        ok = WriteFile(h, p + written, chunk, &n, NULL) && n > 0;
+        written += n;
+    }
+    ok = ok && FlushFileBuffers(h);
+    CloseHandle(h);
+    if (!ok) {
+        DeleteFileW(tmp);
+        goto done;
+    }
+    if (replace_stops_after(1))
+        goto done;
+    if (backup != NULL) {
+        int made = snapshot_file(dst, backup_tmp);
+        if (made > 0 && replace_stops_after(2))
+            goto done;
+        if (made < 0 || (made > 0 && !MoveFileExW(backup_tmp, backup_dst,
+                                                  MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))) {
+            DeleteFileW(backup_tmp);
+            DeleteFileW(tmp);
+            goto done;
+        }
+        DeleteFileW(backup_tmp); /* gone after the move; kept only if both names were one file */
+        if (made > 0 && replace_stops_after(3))
+            goto done;
+    }
+    if (!MoveFileExW(tmp, dst, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+        DeleteFileW(tmp);
+        goto done;
+    }
+    status = replace_stops_after(4) ? WFPKIT_E_STATE_IO : WFP_OK;
+done:
     free(tmp);
     free(dst);
+    free(backup_tmp);
+    free(backup_dst);
     return status;
 }
 
@@ -529,27 +637,124 @@ static void sync_parent_directory(const char *path)
     }
 }
 
-uint32_t sim_file_replace(const char *path, const void *data, size_t len)
+uint32_t sim_file_scan(const char *path, int (*visit)(void *arg, const uint8_t *data, size_t len),
+                       void *arg)
 {
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (tmp == NULL)
-        return WFP_ERROR_NOT_ENOUGH_MEMORY;
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return open_error();
+    uint8_t *buf = malloc(SCAN_CHUNK);
+    uint32_t status = buf != NULL ? WFP_OK : WFP_ERROR_NOT_ENOUGH_MEMORY;
+    while (status == WFP_OK) {
+        ssize_t n = read(fd, buf, SCAN_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            status = WFPKIT_E_STATE_IO;
+        else if (n == 0 || visit(arg, buf, (size_t)n) != 0)
+            break;
+    }
+    free(buf);
+    close(fd);
+    return status;
+}
+
+/* "<path><suffix><pid>", malloc'd. */
+static char *with_pid(const char *path, const char *suffix)
+{
+    size_t n = strlen(path) + strlen(suffix) + 24;
+    char *out = malloc(n);
+    if (out != NULL)
+        snprintf(out, n, "%s%s%ld", path, suffix, (long)getpid());
+    return out;
+}
+
+/* A flushed 0600 copy of src: 1 done, 0 src absent, -1 failed. */
+static int copy_file(const char *src, const char *copy)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return errno == ENOENT ? 0 : -1;
+    int out = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int ok = out >= 0 && fchmod(out, 0600) == 0;
+    uint8_t buf[65536];
+    while (ok) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ok = n == 0;
+            break;
+        }
+        ok = write_all(out, buf, (size_t)n) == 0;
+    }
+    ok = ok && fsync(out) == 0;
+    if (out >= 0)
+        ok = close(out) == 0 && ok;
+    close(in);
+    return ok ? 1 : -1;
+}
+
+/* Makes copy the same file as src: 1 done, 0 src absent, -1 failed. */
+static int snapshot_file(const char *src, const char *copy)
+{
+    unlink(copy); /* left by an earlier run of this process that died */
+    if (link(src, copy) == 0)
+        return 1;
+    if (errno == ENOENT)
+        return 0;
+    return copy_file(src, copy); /* a file system without hard links */
+}
+
+uint32_t sim_file_replace(const char *path, const void *data, size_t len, const char *backup)
+{
+    char *tmp = with_pid(path, ".tmp.");
+    char *backup_tmp = backup != NULL ? with_pid(backup, ".tmp.") : NULL;
     uint32_t status = WFPKIT_E_STATE_IO;
-    if (fd >= 0) {
-        /* An existing tmp file may carry a wider mode: the umask-independent 0600 is the point. */
-        int ok = fchmod(fd, 0600) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
-        ok = close(fd) == 0 && ok;
-        if (ok && rename(tmp, path) == 0) {
-            sync_parent_directory(path);
-            status = WFP_OK;
-        } else {
+    if (tmp == NULL || (backup != NULL && backup_tmp == NULL)) {
+        status = WFP_ERROR_NOT_ENOUGH_MEMORY;
+        goto done;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        goto done;
+    /* An existing tmp file may carry a wider mode: the umask-independent 0600 is the point. */
+    int ok = fchmod(fd, 0600) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        unlink(tmp);
+        goto done;
+    }
+    if (replace_stops_after(1))
+        goto done;
+    if (backup != NULL) {
+        int made = snapshot_file(path, backup_tmp);
+        if (made > 0 && replace_stops_after(2))
+            goto done;
+        if (made < 0 || (made > 0 && rename(backup_tmp, backup) != 0)) {
+            unlink(backup_tmp);
             unlink(tmp);
+            goto done;
+        }
+        if (made > 0) {
+            /* rename() does nothing when both names are links to one file (the backup already
+               is the current file after a save that stopped before its last step). */
+            unlink(backup_tmp);
+            /* The backup is in place on disk before the file it keeps is replaced. */
+            sync_parent_directory(backup);
+            if (replace_stops_after(3))
+                goto done;
         }
     }
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        goto done;
+    }
+    sync_parent_directory(path);
+    status = replace_stops_after(4) ? WFPKIT_E_STATE_IO : WFP_OK;
+done:
     free(tmp);
+    free(backup_tmp);
     return status;
 }
 

@@ -40,9 +40,27 @@ void sim_entropy(void *buf, size_t len);
 uint32_t sim_file_read(const char *path, uint8_t **data, size_t *len);
 /* Reads at most len bytes from the start of the file into buf; *got receives the count. */
 uint32_t sim_file_read_prefix(const char *path, void *buf, size_t len, size_t *got);
-/* Crash-safe replace: write <path>.tmp.<pid> with mode 0600, flush it to disk, rename it over
-   path, flush the directory.  WFP_OK or WFPKIT_E_STATE_IO. */
-uint32_t sim_file_replace(const char *path, const void *data, size_t len);
+/* Hands the file's bytes to visit in order, a bounded chunk at a time, so that checking a file
+   of any size needs no copy of it; stops early when visit returns nonzero.  WFP_OK,
+   WFP_ERROR_FILE_NOT_FOUND or WFPKIT_E_STATE_IO. */
+uint32_t sim_file_scan(const char *path, int (*visit)(void *arg, const uint8_t *data, size_t len),
+                       void *arg);
+/*
+ * Crash-safe replace, in steps:
+ *   1. write <path>.tmp.<pid> with mode 0600 and flush it to disk;
+ *   2. (backup given and path present) make <backup>.tmp.<pid> the same file as path: a hard
+ *      link, or a flushed copy where the file system has no links;
+ *   3. rename that over backup and flush the directory;
+ *   4. rename the new file over path and flush the directory.
+ * Path always holds a whole file (its old content until step 4) and backup a whole file too
+ * (its old content until step 3, then path's old content), so a crash at any point leaves both
+ * readable.  WFP_OK or WFPKIT_E_STATE_IO.
+ */
+uint32_t sim_file_replace(const char *path, const void *data, size_t len, const char *backup);
+/* For crash-safety tests: sim_file_replace stops right after the given step (1-4) as if the
+   process had died there, returning WFPKIT_E_STATE_IO and cleaning nothing up; 0 (the default)
+   runs every step.  Process-wide; tests set it while no other thread saves. */
+void sim_file_replace_stop_after(unsigned step);
 
 /* An advisory lock between processes on the file <path> (created 0600 if missing).  The lock
    file also carries a few bytes of shared data (read/write at offset 0 while locked). */

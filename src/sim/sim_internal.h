@@ -131,7 +131,7 @@ typedef struct sim_object {
     uint8_t lifetime;
     uint8_t linked;  /* currently visible in the engine */
     uint8_t kind;    /* SIM_KIND_* */
-    uint8_t has_extras; /* filters: a sim_filter_extras record precedes the name */
+    uint8_t extras;  /* filters: SIM_EXTRAS_* records that precede the name */
 } sim_object;
 
 enum { SIM_KIND_PROVIDER = 1, SIM_KIND_SUBLAYER = 2, SIM_KIND_FILTER = 3 };
@@ -191,7 +191,6 @@ typedef struct sim_filter {
     uint64_t id;
     uint64_t effective_weight;
     wfp_guid key;
-    wfp_guid action_key;                      /* filterType or calloutKey */
     uint32_t action_type;
     uint32_t num_conditions;
     uint32_t name_off;                        /* offset of the name from the filter's start */
@@ -201,7 +200,13 @@ typedef struct sim_filter {
     sim_cond conditions[];
 } sim_filter;
 
-/* The fields most filters leave empty, stored right before the name when any is set. */
+/*
+ * The fields most filters leave empty sit between the conditions and the name, each only when the
+ * filter has it (obj.extras says which): first the action's filterType/calloutKey (16 bytes; only
+ * callout filters normally have one), then the sim_filter_extras record.
+ */
+enum { SIM_EXTRAS_RECORD = 0x1, SIM_EXTRAS_ACTION_KEY = 0x2 };
+
 typedef struct sim_filter_extras {
     uint8_t context[16];      /* rawContext (8 bytes) or providerContextKey */
     uint32_t description_off; /* offsets from the filter's start; 0 = none */
@@ -214,9 +219,19 @@ static inline const uint8_t *sim_filter_bytes(const sim_filter *f) { return (con
 
 static inline const sim_filter_extras *sim_filter_extras_of(const sim_filter *f)
 {
-    return f->obj.has_extras ? (const sim_filter_extras *)(const void *)(sim_filter_bytes(f) + f->name_off -
-                                                                          sizeof(sim_filter_extras))
-                             : NULL;
+    return (f->obj.extras & SIM_EXTRAS_RECORD)
+               ? (const sim_filter_extras *)(const void *)(sim_filter_bytes(f) + f->name_off -
+                                                           sizeof(sim_filter_extras))
+               : NULL;
+}
+
+/* The action's filterType or calloutKey; the null GUID when the filter has none. */
+static inline const wfp_guid *sim_filter_action_key(const sim_filter *f)
+{
+    if (!(f->obj.extras & SIM_EXTRAS_ACTION_KEY))
+        return &WFP_GUID_NULL;
+    size_t back = sizeof(wfp_guid) + ((f->obj.extras & SIM_EXTRAS_RECORD) ? sizeof(sim_filter_extras) : 0);
+    return (const wfp_guid *)(const void *)(sim_filter_bytes(f) + f->name_off - back);
 }
 
 static inline const wfp_wchar *sim_filter_name(const sim_filter *f)
@@ -334,9 +349,12 @@ typedef struct sim_classify_state sim_classify_state;
 typedef struct sim_persist_state {
     char *path;
     char *lock_path;
+    char *backup_path;
     sim_file_lock *lock;
     int lock_held;
+    int loaded;          /* this engine loaded or wrote a file (stamp and generation are set) */
     uint64_t generation; /* of the file content this engine last loaded or wrote */
+    uint64_t stamp;      /* its header checksum, which tells another process's save from ours */
 } sim_persist_state;
 
 /* A remembered wfp_layer_field_find result: the adds of a bulk load name the same few fields. */
@@ -379,6 +397,8 @@ struct wfp_sim_engine {
     uint32_t inject_code;
 
     sim_field_memo field_memo[SIM_FIELD_MEMO_SIZE];
+    uint16_t *condition_fields; /* scratch: a filter add's field indexes (validate.c) */
+    uint32_t condition_fields_cap;
     const wfp_layer_info *last_layer; /* the layer the last filter add named */
 
     sim_persist_state persist;
@@ -436,10 +456,16 @@ uint32_t sim_filter_create(const sim_add_context *ctx, const wfp_filter0 *f, sim
 /* Condition validation shared by filters and enumeration templates (validate.c). */
 typedef enum sim_condition_use { SIM_CONDITIONS_FILTER, SIM_CONDITIONS_TEMPLATE } sim_condition_use;
 uint32_t sim_check_conditions_null(const wfp_filter_condition0 *conds, uint32_t n);
-uint32_t sim_check_conditions_exist(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
-                                    uint32_t n);
+/* FWP_E_CONDITION_NOT_FOUND unless the layer has every condition's field; fields[i] receives the
+   index of conds[i]'s field in layer->fields, which the later stages take instead of looking the
+   field up again.  e (NULL for none) lends its memo of recent lookups. */
+uint32_t sim_check_conditions_exist(sim_engine *e, const wfp_layer_info *layer,
+                                    const wfp_filter_condition0 *conds, uint32_t n, uint16_t *fields);
 uint32_t sim_check_conditions_types(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
-                                    uint32_t n, sim_condition_use use);
+                                    const uint16_t *fields, uint32_t n, sim_condition_use use);
+/* Room for n field indexes in the engine's scratch array (valid until the next call under the
+   engine mutex); NULL when out of memory. */
+uint16_t *sim_condition_fields_scratch(sim_engine *e, uint32_t n);
 
 /* Compact encoding of condition values (value.c). */
 size_t sim_encoded_payload_size(const wfp_condition_value0 *v);
@@ -478,8 +504,12 @@ uint32_t sim_filter_snapshot(sim_engine *e, const wfp_filter_enum_template0 *tmp
 void sim_objects_init_maps(sim_engine *e);
 sim_session *sim_session_by_serial(sim_engine *e, uint32_t serial);
 uint32_t sim_undo_apply(sim_engine *e, sim_undo *u);
+/* A filter-shaped block (calloc'd) of just these conditions; NULL when out of memory or when the
+   layer lacks a field.  The _fields form takes the indexes sim_check_conditions_exist gave. */
 sim_filter *sim_build_condition_block(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
                                       uint32_t n);
+sim_filter *sim_build_condition_block_fields(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
+                                             const uint16_t *fields, uint32_t n);
 uint32_t sim_provider_add(sim_session *session, const wfp_provider0 *in);
 uint32_t sim_sublayer_add(sim_session *session, const wfp_sublayer0 *in);
 uint32_t sim_filter_add(sim_session *session, const wfp_filter0 *in, uint64_t *id);

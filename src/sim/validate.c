@@ -3,6 +3,7 @@
  * enumeration templates.  The three functions are separate stages so that the caller's check
  * order (objects.c) decides when each class of error wins.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim_internal.h"
@@ -79,12 +80,46 @@ uint32_t sim_check_conditions_null(const wfp_filter_condition0 *conds, uint32_t 
     return WFP_OK;
 }
 
-uint32_t sim_check_conditions_exist(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
-                                    uint32_t n)
+/* The adds of a bulk load name the same few fields over and over: a hit costs one GUID compare
+   instead of a binary search of the layer's fields. */
+static const wfp_field_info *field_lookup(sim_engine *e, const wfp_layer_info *layer, const wfp_guid *key)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (wfp_layer_field_find(layer, &conds[i].fieldKey) == NULL)
+    if (e == NULL)
+        return wfp_layer_field_find(layer, key);
+    sim_field_memo *m = &e->field_memo[(key->Data1 ^ (uint32_t)(layer - wfp_layer_table)) % SIM_FIELD_MEMO_SIZE];
+    if (m->layer == layer && wfp_guid_equal(&m->key, key))
+        return m->field;
+    const wfp_field_info *field = wfp_layer_field_find(layer, key);
+    if (field != NULL) {
+        m->layer = layer;
+        m->key = *key;
+        m->field = field;
+    }
+    return field;
+}
+
+uint16_t *sim_condition_fields_scratch(sim_engine *e, uint32_t n)
+{
+    if (e->condition_fields == NULL || n > e->condition_fields_cap) {
+        uint32_t cap = n < 16 ? 16 : n < UINT32_MAX / 2 ? n + n / 2 : n;
+        uint16_t *fields = realloc(e->condition_fields, (size_t)cap * sizeof *fields);
+        if (fields == NULL)
+            return NULL;
+        e->condition_fields = fields;
+        e->condition_fields_cap = cap;
+    }
+    return e->condition_fields;
+}
+
+uint32_t sim_check_conditions_exist(sim_engine *e, const wfp_layer_info *layer,
+                                    const wfp_filter_condition0 *conds, uint32_t n, uint16_t *fields)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const wfp_field_info *field = field_lookup(e, layer, &conds[i].fieldKey);
+        if (field == NULL)
             return WFP_E_CONDITION_NOT_FOUND;
+        fields[i] = (uint16_t)(field - layer->fields);
+    }
     return WFP_OK;
 }
 
@@ -231,11 +266,11 @@ static uint32_t check_value(const wfp_condition_value0 *v)
 }
 
 uint32_t sim_check_conditions_types(const wfp_layer_info *layer, const wfp_filter_condition0 *conds,
-                                    uint32_t n, sim_condition_use use)
+                                    const uint16_t *fields, uint32_t n, sim_condition_use use)
 {
     for (uint32_t i = 0; i < n; i++) {
         const wfp_filter_condition0 *c = &conds[i];
-        const wfp_field_info *field = wfp_layer_field_find(layer, &c->fieldKey);
+        const wfp_field_info *field = &layer->fields[fields[i]];
         if (c->matchType >= WFP_MATCH_TYPE_MAX)
             return WFP_E_INVALID_ENUMERATOR;
         uint32_t status = check_type(field, &c->conditionValue, use);

@@ -65,14 +65,6 @@
     X(free_memory, FwpmFreeMemory0)                                 \
     X(get_app_id_from_file_name, FwpmGetAppIdFromFileName0)
 
-typedef struct slot_export {
-    size_t offset;
-    const char *name;
-} slot_export;
-
-#define SLOT_EXPORT(slot, fn) {offsetof(wfp_backend, slot), #fn},
-static const slot_export slot_exports[] = {WFP_WIN_FUNCTIONS(SLOT_EXPORT)};
-
 static wfp_backend win_table;
 static uint32_t win_status;
 static const char *win_first_missing;
@@ -137,13 +129,10 @@ const wfp_backend *wfp_win_backend(uint32_t *status)
     return win_status == WFP_OK ? &win_table : NULL;
 }
 
+/* One table of slot names for every platform: src/core/strings.c. */
 const char *wfp_win_function_name(size_t slot_offset)
 {
-    size_t i;
-    for (i = 0; i < sizeof slot_exports / sizeof slot_exports[0]; i++)
-        if (slot_exports[i].offset == slot_offset)
-            return slot_exports[i].name;
-    return NULL;
+    return wfp_backend_function_name(slot_offset);
 }
 
 const char *wfp_win_missing_function(void)

@@ -1,5 +1,5 @@
-/* The embedded engine's state file: round trips, restarts, corruption, foreign files and the
-   lock between processes. */
+/* The embedded engine's state file: round trips, restarts, corruption, foreign files, the
+   backup and recovery, crashes between the steps of a save, and the lock between processes. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "platform.h" /* sim_file_replace_stop_after: crashes between the steps of a save */
 #include "test_sim.h"
 
 static wfp_guid L_V4, F_PORT, F_ADDR, F_APP;
@@ -26,9 +27,12 @@ static void fresh_path(const char *name)
 {
     snprintf(path, sizeof path, "%s/%s", dir, name);
     unlink(path);
-    char lock[420];
-    snprintf(lock, sizeof lock, "%s.lock", path);
-    unlink(lock);
+    static const char *const suffixes[] = {".lock", ".bak", ".bak.lock"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char other[420];
+        snprintf(other, sizeof other, "%s%s", path, suffixes[i]);
+        unlink(other);
+    }
 }
 
 static uint8_t *read_all(const char *p, size_t *len)
@@ -409,6 +413,349 @@ static void two_processes(void)
     close(done[1]);
 }
 
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Backup, recovery and crash safety                                                               */
+/* ---------------------------------------------------------------------------------------------- */
+
+#define HEADER_BYTES 48u
+#define GENERATION_OFFSET 16u
+
+static char backup[420];
+
+static void fresh_pair(const char *name)
+{
+    fresh_path(name);
+    snprintf(backup, sizeof backup, "%s.bak", path);
+}
+
+/* Opens the state file, adds one static filter (one save) and closes it again. */
+static uint32_t commit_one(void)
+{
+    wfp_sim_engine *e = NULL;
+    uint32_t status = wfp_sim_engine_create(path, &e);
+    if (status != WFP_OK)
+        return status;
+    wfp_handle h = test_open(e, 0, 0);
+    wfp_filter0 f = test_filter(&L_V4, "one more");
+    uint64_t id;
+    status = B->filter_add(h, &f, NULL, &id);
+    B->engine_close(h);
+    wfp_sim_engine_release(e);
+    return status;
+}
+
+/* The filters a state file holds, or (size_t)-1 when it does not load. */
+static size_t filters_in(const char *p)
+{
+    wfp_sim_engine *e = NULL;
+    if (wfp_sim_engine_create(p, &e) != WFP_OK)
+        return (size_t)-1;
+    wfp_sim_stats stats;
+    wfp_sim_engine_stats(e, &stats);
+    wfp_sim_engine_release(e);
+    return stats.filters;
+}
+
+static int same_bytes(const char *p, const uint8_t *want, size_t want_len)
+{
+    size_t len = 0;
+    uint8_t *got = read_all(p, &len);
+    int same = got != NULL && len == want_len && memcmp(got, want, len) == 0;
+    free(got);
+    return same;
+}
+
+static int exists(const char *p) { return access(p, F_OK) == 0; }
+
+static wfp_sim_state_info inspect(void)
+{
+    wfp_sim_state_info info;
+    memset(&info, 0xAB, sizeof info);
+    CHECK_OK(wfp_sim_state_inspect(path, &info));
+    return info;
+}
+
+/* Flipping any one bit of the header fails the open: the magic and version as a foreign file,
+   everything from the header size on (generation included) as a corrupt one. */
+static void every_header_bit_is_checked(void)
+{
+    fresh_pair("header.state");
+    CHECK_OK(commit_one());
+    CHECK_OK(commit_one());
+    size_t len;
+    uint8_t *good = read_all(path, &len);
+    CHECK(good != NULL && len > HEADER_BYTES);
+    if (good == NULL)
+        return;
+    CHECK(good[8] == 2 && good[12] == HEADER_BYTES && good[GENERATION_OFFSET] == 2); /* format 2 */
+    for (size_t byte = 0; byte < HEADER_BYTES; byte++) {
+        for (int bit = 0; bit < 8; bit++) {
+            good[byte] ^= (uint8_t)(1u << bit);
+            write_all(path, good, len);
+            wfp_sim_engine *e = NULL;
+            uint32_t status = wfp_sim_engine_create(path, &e);
+            uint32_t want = byte < 12 ? WFPKIT_E_STATE_VERSION : WFPKIT_E_STATE_CORRUPT;
+            if (status != want)
+                printf("    header byte %zu bit %d\n", byte, bit);
+            CHECK_CODE(status, want);
+            CHECK(e == NULL && same_bytes(path, good, len));
+            if (e != NULL)
+                wfp_sim_engine_release(e);
+            good[byte] ^= (uint8_t)(1u << bit);
+        }
+    }
+    write_all(path, good, len);
+    CHECK(filters_in(path) == 2);
+    free(good);
+}
+
+/* Each save keeps the file it replaces as <path>.bak (mode 0600): the state one save back. */
+static void backup_holds_the_previous_state(void)
+{
+    fresh_pair("backup.state");
+    CHECK_OK(commit_one());
+    CHECK(!exists(backup)); /* the first save replaces nothing */
+    for (uint64_t n = 2; n <= 4; n++) {
+        size_t before_len;
+        uint8_t *before = read_all(path, &before_len);
+        CHECK_OK(commit_one());
+        CHECK(before != NULL && same_bytes(backup, before, before_len));
+        free(before);
+        wfp_sim_state_info info = inspect();
+        CHECK(info.status == WFP_OK && info.generation == n);
+        CHECK(info.backup_status == WFP_OK && info.backup_generation == n - 1);
+    }
+    struct stat sb;
+    CHECK(stat(backup, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    CHECK(filters_in(path) == 4 && filters_in(backup) == 3);
+}
+
+/* A truncated or bit-flipped state file fails with the corrupt code and changes neither file;
+   the inspection reports the good backup, and recovery brings back the last good state. */
+static void damaged_file_is_recovered_from_backup(void)
+{
+    for (int truncate = 0; truncate < 2; truncate++) {
+        fresh_pair("recover.state");
+        for (int i = 0; i < 3; i++)
+            CHECK_OK(commit_one());
+        size_t len, backup_len;
+        uint8_t *damaged = read_all(path, &len);
+        uint8_t *good_backup = read_all(backup, &backup_len);
+        CHECK(damaged != NULL && good_backup != NULL && len > 100);
+        if (damaged == NULL || good_backup == NULL)
+            return;
+        if (truncate)
+            len -= 9;
+        else
+            damaged[len / 2] ^= 0x10;
+        write_all(path, damaged, len);
+
+        wfp_sim_engine *e = NULL;
+        CHECK_CODE(wfp_sim_engine_create(path, &e), WFPKIT_E_STATE_CORRUPT);
+        CHECK(e == NULL);
+        CHECK(same_bytes(path, damaged, len) && same_bytes(backup, good_backup, backup_len));
+        wfp_sim_state_info info = inspect();
+        CHECK_CODE(info.status, WFPKIT_E_STATE_CORRUPT);
+        CHECK(info.generation == 0);
+        CHECK(info.backup_status == WFP_OK && info.backup_generation == 2);
+        CHECK(same_bytes(path, damaged, len) && same_bytes(backup, good_backup, backup_len));
+
+        CHECK_OK(wfp_sim_engine_recover(path));
+        CHECK(same_bytes(path, good_backup, backup_len) && same_bytes(backup, good_backup, backup_len));
+        CHECK(filters_in(path) == 2);
+        CHECK_OK(wfp_sim_engine_recover(path)); /* nothing left to recover: nothing changes */
+        CHECK(same_bytes(path, good_backup, backup_len));
+        struct stat sb;
+        CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+        /* Saving goes on from the recovered state, which becomes the next backup. */
+        CHECK_OK(commit_one());
+        CHECK(filters_in(path) == 3 && same_bytes(backup, good_backup, backup_len));
+        free(damaged);
+        free(good_backup);
+    }
+}
+
+/* Recovery replaces nothing it should not: no backup, a damaged backup, a foreign file. */
+static void recovery_refuses_what_it_cannot_fix(void)
+{
+    fresh_pair("refuse.state");
+    CHECK_CODE(wfp_sim_engine_recover(path), WFP_ERROR_FILE_NOT_FOUND);
+    CHECK(!exists(path) && !exists(backup));
+    wfp_sim_state_info info = inspect();
+    CHECK(info.status == WFP_ERROR_FILE_NOT_FOUND && info.backup_status == WFP_ERROR_FILE_NOT_FOUND);
+
+    CHECK_OK(commit_one());
+    size_t len;
+    uint8_t *data = read_all(path, &len);
+    CHECK(data != NULL && len > HEADER_BYTES);
+    if (data == NULL)
+        return;
+    write_all(path, data, len - 1); /* damaged, and no backup yet */
+    CHECK_CODE(wfp_sim_engine_recover(path), WFP_ERROR_FILE_NOT_FOUND);
+    CHECK(same_bytes(path, data, len - 1));
+
+    write_all(path, data, len);
+    CHECK_OK(commit_one()); /* now the one-filter file is the backup */
+    size_t backup_len;
+    uint8_t *good_backup = read_all(backup, &backup_len);
+    write_all(backup, data, len - 1);
+    write_all(path, data, len - 2);
+    CHECK_CODE(wfp_sim_engine_recover(path), WFPKIT_E_STATE_CORRUPT); /* both damaged */
+    CHECK(same_bytes(path, data, len - 2) && same_bytes(backup, data, len - 1));
+
+    write_all(backup, good_backup, backup_len);
+    const char *foreign = "[settings]\nname = not ours\n";
+    write_all(path, (const uint8_t *)foreign, strlen(foreign));
+    CHECK_CODE(wfp_sim_engine_recover(path), WFPKIT_E_STATE_VERSION); /* not ours to replace */
+    CHECK(same_bytes(path, (const uint8_t *)foreign, strlen(foreign)));
+
+    unlink(path); /* a state file deleted by mistake comes back too */
+    CHECK_OK(wfp_sim_engine_recover(path));
+    CHECK(same_bytes(path, good_backup, backup_len) && filters_in(path) == 1);
+
+    CHECK_CODE(wfp_sim_engine_recover(NULL), WFP_E_NULL_POINTER);
+    CHECK_CODE(wfp_sim_state_inspect(NULL, &info), WFP_E_NULL_POINTER);
+    CHECK_CODE(wfp_sim_state_inspect(path, NULL), WFP_E_NULL_POINTER);
+    free(data);
+    free(good_backup);
+}
+
+/* A save that stops after any of its steps, as if the process died there, leaves a state file
+   that loads with the old or the new state and a backup that loads; the next save cleans up. */
+static void crash_between_the_steps_of_a_save(void)
+{
+    for (unsigned step = 1; step <= 4; step++) {
+        fresh_pair("crash.state");
+        CHECK_OK(commit_one());
+        CHECK_OK(commit_one()); /* state: 2 filters; backup: 1 */
+        sim_file_replace_stop_after(step);
+        uint32_t status = commit_one();
+        sim_file_replace_stop_after(0);
+        CHECK_CODE(status, WFPKIT_E_STATE_IO);
+        size_t now = step == 4 ? 3 : 2;
+        if (filters_in(path) != now)
+            printf("    stopped after step %u\n", step);
+        CHECK(filters_in(path) == now);
+        wfp_sim_state_info info = inspect();
+        CHECK(info.status == WFP_OK && info.backup_status == WFP_OK);
+        CHECK(info.backup_generation == (step >= 3 ? 2u : 1u));
+        CHECK(filters_in(backup) == (step >= 3 ? 2u : 1u));
+
+        CHECK_OK(commit_one());
+        CHECK(filters_in(path) == now + 1 && filters_in(backup) == now);
+        char leftover[480];
+        snprintf(leftover, sizeof leftover, "%s.tmp.%ld", path, (long)getpid());
+        CHECK(!exists(leftover));
+        snprintf(leftover, sizeof leftover, "%s.tmp.%ld", backup, (long)getpid());
+        CHECK(!exists(leftover));
+    }
+}
+
+/* Damage done to the state file while an engine has it open is caught before that file could
+   become the backup: the good backup stays, and the save itself goes through. */
+static void damaged_file_never_becomes_the_backup(void)
+{
+    fresh_pair("keep.state");
+    CHECK_OK(commit_one());
+    CHECK_OK(commit_one());
+    wfp_sim_engine *e = open_engine();
+    wfp_handle h = test_open(e, 0, 0);
+    size_t len, backup_len;
+    uint8_t *data = read_all(path, &len);
+    uint8_t *good_backup = read_all(backup, &backup_len);
+    CHECK(data != NULL && good_backup != NULL);
+    if (data == NULL || good_backup == NULL)
+        return;
+    data[len - 5] ^= 0x01; /* the header, which tells other saves apart, stays as it was */
+    write_all(path, data, len);
+    add_filter(h, 0, NULL, NULL, 9);
+    CHECK(same_bytes(backup, good_backup, backup_len));
+    CHECK(filters_in(path) == 3);
+    B->engine_close(h);
+    wfp_sim_engine_release(e);
+    free(data);
+    free(good_backup);
+}
+
+/* A recovery by someone else is a change like another process's save: open engines reload. */
+static void open_engines_see_a_recovery(void)
+{
+    fresh_pair("seen.state");
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(commit_one());
+    wfp_sim_engine *e = open_engine();
+    wfp_handle h = test_open(e, 0, 0);
+    uint64_t ids[8];
+    CHECK(test_enum_filter_ids(h, NULL, 16, ids, 8) == 3);
+    size_t len;
+    uint8_t *data = read_all(path, &len);
+    if (data != NULL)
+        write_all(path, data, len / 2);
+    CHECK_OK(wfp_sim_engine_recover(path));
+    CHECK(test_enum_filter_ids(h, NULL, 16, ids, 8) == 2);
+    uint64_t added = add_filter(h, 0, NULL, NULL, 10);
+    CHECK(added > ids[1]); /* ids handed out before the recovery are never reused */
+    CHECK(filters_in(path) == 3 && filters_in(backup) == 2);
+    B->engine_close(h);
+    wfp_sim_engine_release(e);
+    free(data);
+}
+
+static uint64_t fnv1a64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void put_le(uint8_t *p, uint64_t x, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(x >> (8 * i));
+}
+
+/* Files of format 1 (a 40-byte header without its own checksum) still load; the next save writes
+   format 2 and keeps the format 1 file as the backup. */
+static void format_1_files_still_load(void)
+{
+    fresh_pair("v1.state");
+    CHECK_OK(commit_one());
+    CHECK_OK(commit_one());
+    size_t len;
+    uint8_t *v2 = read_all(path, &len);
+    CHECK(v2 != NULL && len > HEADER_BYTES);
+    if (v2 == NULL)
+        return;
+    size_t payload = len - HEADER_BYTES;
+    uint8_t *v1 = malloc(40 + payload);
+    memcpy(v1, "WFPKSIM1", 8);
+    put_le(v1 + 8, 1, 4);
+    put_le(v1 + 12, 40, 4);
+    put_le(v1 + 16, 2, 8);
+    put_le(v1 + 24, payload, 8);
+    put_le(v1 + 32, fnv1a64(v2 + HEADER_BYTES, payload), 8);
+    memcpy(v1 + 40, v2 + HEADER_BYTES, payload);
+    write_all(path, v1, 40 + payload);
+    CHECK(filters_in(path) == 2);
+    wfp_sim_state_info info = inspect();
+    CHECK(info.status == WFP_OK && info.generation == 2);
+    v1[40 + payload / 2] ^= 0x04;
+    write_all(path, v1, 40 + payload);
+    CHECK_CODE(wfp_sim_engine_create(path, &(wfp_sim_engine *){NULL}), WFPKIT_E_STATE_CORRUPT);
+    v1[40 + payload / 2] ^= 0x04;
+    write_all(path, v1, 40 + payload);
+    CHECK_OK(commit_one());
+    size_t now_len;
+    uint8_t *now = read_all(path, &now_len);
+    CHECK(now != NULL && now[8] == 2 && filters_in(path) == 3);
+    CHECK(same_bytes(backup, v1, 40 + payload));
+    free(now);
+    free(v1);
+    free(v2);
+}
+
 int main(void)
 {
     L_V4 = test_layer("ALE_AUTH_CONNECT_V4");
@@ -425,6 +772,14 @@ int main(void)
         {"failed_save_rolls_back", failed_save_rolls_back},
         {"reload_keeps_dynamic", reload_keeps_dynamic},
         {"two_processes", two_processes},
+        {"every_header_bit_is_checked", every_header_bit_is_checked},
+        {"backup_holds_the_previous_state", backup_holds_the_previous_state},
+        {"damaged_file_is_recovered_from_backup", damaged_file_is_recovered_from_backup},
+        {"recovery_refuses_what_it_cannot_fix", recovery_refuses_what_it_cannot_fix},
+        {"crash_between_the_steps_of_a_save", crash_between_the_steps_of_a_save},
+        {"damaged_file_never_becomes_the_backup", damaged_file_never_becomes_the_backup},
+        {"open_engines_see_a_recovery", open_engines_see_a_recovery},
+        {"format_1_files_still_load", format_1_files_still_load},
     };
     int rc = test_run_all("persist", cases, sizeof cases / sizeof cases[0]);
     char cmd[320];

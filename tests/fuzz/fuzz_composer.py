@@ -208,28 +208,18 @@ def make_rule_kwargs(src: ByteSource) -> dict:
     return kwargs
 
 
-def utf16_round_trip(text: Any) -> Any:
-    """Text as it comes back from UTF-16: surrogate code points given separately pair up."""
-    if not isinstance(text, str):
-        return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-
-
 def expected_read_back(rule: wfp.Rule) -> wfp.Rule:
-    """The rule as the engine gives it back: a rule added without a sublayer lands in the
-    layer's default sublayer, FWPM_SUBLAYER_UNIVERSAL, and is read back naming it; names pass
-    through UTF-16; empty data comes back as None; a condition on a stand-in field comes back
-    naming the field it stands in for (reported to their owners, see
-    docs/fuzzing.md "Findings")."""
-    layer_fields = rule.layer.fields
+    """The rule as the engine gives it back, as documented on wfp.Rule: a rule added without a
+    sublayer lands in the layer's default sublayer, FWPM_SUBLAYER_UNIVERSAL, and is read back
+    naming it; a condition reads back on its field's canonical field (a stand-in field on the
+    field it stands in for).  Everything else reads back exactly as given."""
     conditions = tuple(
-        wfp.Condition(wfp_fields._STAND_INS[c.field], c.match, c.value)
-        if c.field not in layer_fields and c.field in wfp_fields._STAND_INS else c
+        wfp.Condition(c.field.canonical, c.match, c.value)
+        if isinstance(c.field, wfp.Field) and c.field.canonical is not c.field else c
         for c in rule.conditions)
     return dataclasses.replace(
         rule, sublayer=UNIVERSAL_SUBLAYER if rule.sublayer is None else rule.sublayer,
-        data=rule.data or None, conditions=conditions,
-        name=utf16_round_trip(rule.name), description=utf16_round_trip(rule.description))
+        conditions=conditions)
 
 
 class Harness:

@@ -130,15 +130,7 @@ class KnownOpenBug:
         return any(self.raised_in in f"{frame.filename}:{frame.name}" for frame in frames)
 
 
-KNOWN_OPEN_BUGS: List[KnownOpenBug] = [
-    KnownOpenBug("surrogate-condition-text", UnicodeEncodeError, r"surrogates not allowed",
-                 "a lone surrogate in a UNICODE_STRING condition value raises UnicodeEncodeError "
-                 "from wfp/fields.py _utf16z instead of wfp.ValidationError"),
-    KnownOpenBug("raw-value-payload", (TypeError, ValueError, OverflowError), r"",
-                 "wfp.RawValue payloads are not checked against their data type before the "
-                 "binding composes them: TypeError/ValueError/OverflowError instead of "
-                 "wfp.ValidationError", raised_in="_core.compose_"),
-]
+KNOWN_OPEN_BUGS: List[KnownOpenBug] = []
 
 
 def known_open_bug(error: BaseException) -> Optional[KnownOpenBug]:

@@ -3,6 +3,8 @@ it can be known, the line; nothing reaches the engine."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import wfp
@@ -215,3 +217,21 @@ def test_policy_error_pickles():
     error = policies.PolicyError(87, "p.toml", "rule[0] 'x': layer", "bad", line=3, value="v")
     again = pickle.loads(pickle.dumps(error))
     assert str(again) == str(error) == "p.toml:3: rule[0] 'x': layer: bad"
+
+
+def test_empty_hex_bytes_are_rejected(write):
+    # The engine keeps an empty byte blob as none: such a filter would be replaced on every apply.
+    path = write("p.toml", HEAD + rule('[rule.conditions]\nale_app_id = { hex = "" }'))
+    text = str(error_of(path))
+    assert "rule[0] 'the rule': conditions.ale_app_id" in text and "empty bytes" in text
+
+
+@pytest.mark.parametrize("where", ["provider", "rule"])
+def test_a_name_with_a_lone_surrogate_is_rejected(write, where):
+    document = {"provider": {"name": "p"},
+                "rule": [{"name": "ok", "layer": "ALE_AUTH_CONNECT_V4", "action": "block"}]}
+    named = document["provider"] if where == "provider" else document["rule"][0]
+    named["name"] = "bad \ud800 name"
+    path = write("p.json", json.dumps(document))
+    text = str(error_of(path))
+    assert f"{where}" in text and "name" in text and "lone surrogate" in text

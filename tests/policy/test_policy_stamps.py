@@ -263,3 +263,35 @@ def test_quick_and_careful_reading_give_the_same_filters(write, examples, monkey
         assert [(f.key, f.name, f.layer.name, f.chunk, f.wires, f.stamp) for f in one._filters] \
             == [(f.key, f.name, f.layer.name, f.chunk, f.wires, f.stamp) for f in other._filters]
         assert one == other
+
+
+@pytest.mark.parametrize("value, expected", [("6.0", "a fraction"), ("[6.0]", "a fraction"),
+                                             ("[17, true, {}]", "a value table has one of")])
+def test_a_value_equal_to_one_seen_before_is_still_checked(write, value, expected):
+    # Rules that write the same value share its reading; 6.0 equals 6 as a key but is wrong.
+    path = write("p.toml", """
+        [provider]
+        name = "p"
+        [[rule]]
+        name = "first"
+        layer = "ALE_AUTH_CONNECT_V4"
+        action = "block"
+        [rule.conditions]
+        ip_protocol = 6
+        [[rule]]
+        name = "second"
+        layer = "ALE_AUTH_CONNECT_V4"
+        action = "block"
+        [rule.conditions]
+        ip_protocol = 6
+        [[rule]]
+        name = "third"
+        layer = "ALE_AUTH_CONNECT_V4"
+        action = "block"
+        [rule.conditions]
+        ip_protocol = %s
+        """ % value)
+    with pytest.raises(policies.PolicyError) as caught:
+        policies.load(path)
+    assert "rule[2] 'third': conditions.ip_protocol" in str(caught.value)
+    assert expected in str(caught.value)

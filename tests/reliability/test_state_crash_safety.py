@@ -135,7 +135,31 @@ def assert_rejected(path: Path) -> None:
         wfp.SimEngine(path)
     assert caught.value.name.startswith("WFPKIT_E_STATE_")
     assert "state file" in str(caught.value)
+    assert str(path) in str(caught.value), "the error does not name the state file"
     assert path.read_bytes() == damaged, "a rejected state file was changed"
+
+
+def test_state_file_error_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "named state.wfp"
+    path.write_bytes(b"not a state file" * 8)
+    with pytest.raises(wfp.StateFileError) as caught:
+        wfp.SimEngine(path)
+    assert str(path) in str(caught.value) and caught.value.filename == str(path)
+    with pytest.raises(wfp.StateFileError, match="named state.wfp"):
+        wfp.SimEngine(os.fsencode(path))
+
+
+def test_unreadable_state_file_error_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing-dir" / "state.wfp"
+    with pytest.raises(wfp.StateFileError) as caught:
+        wfp.SimEngine(path)
+    assert str(path) in str(caught.value)
+
+
+def test_state_path_with_nul_is_a_validation_error() -> None:
+    with pytest.raises(wfp.ValidationError) as caught:
+        wfp.SimEngine("state\0.wfp")
+    assert caught.value.field == "state_path"
 
 
 @pytest.mark.parametrize("keep", [0, 1, 8, 39, 40, 41, 100, -1])
@@ -167,8 +191,6 @@ def test_bit_flips_are_rejected(good_state: Path) -> None:
     flip_and_check(good_state, sorted({*header, *payload, size - 1}))
 
 
-@pytest.mark.xfail(strict=True, reason="the header's generation field is outside the checksum "
-                   "(src/sim/persist.c); reported to the engine owner")
 def test_bit_flip_in_the_generation_field_is_rejected(good_state: Path) -> None:
     flip_and_check(good_state, GENERATION_BYTES)
 
@@ -196,8 +218,6 @@ def test_missing_file_starts_empty_and_is_created_on_first_durable_commit(tmp_pa
     assert path.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="the engine keeps no backup of the previous good state "
-                   "yet (src/sim/persist.c); reported to the engine owner")
 def test_previous_good_state_is_kept_as_backup(good_state: Path) -> None:
     data = bytearray(good_state.read_bytes())
     data[len(data) // 2] ^= 0xFF
