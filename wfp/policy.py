@@ -566,18 +566,26 @@ def _get(ctx: _Context, table: dict, key: str, kind: Any, *, required: bool = Fa
     return value
 
 
+def _get_text(ctx: _Context, table: dict, key: str, required: bool = False) -> Optional[str]:
+    """A name or description: text the engine stores as UTF-16, so no NUL, no lone surrogate."""
+    text = _get(ctx, table, key, str, required=required)
+    if text is None:
+        return None
+    if "\0" in text:
+        raise ctx.at(key).fail(f"a {key} cannot contain a NUL character")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, as a JSON "\ud800" escape gives
+            raise ctx.at(key).fail(f"a {key} must be Unicode text (it holds a lone "
+                                   "surrogate)", value=text) from None
+    return text
+
+
 def _get_name(ctx: _Context, table: dict) -> str:
-    name = _get(ctx, table, "name", str, required=True)
+    name = _get_text(ctx, table, "name", required=True)
     if not name.strip():
         raise ctx.at("name").fail("a name cannot be empty")
-    if "\0" in name:
-        raise ctx.at("name").fail("a name cannot contain a NUL character")
-    if not name.isascii():
-        try:
-            name.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate, as a JSON "\ud800" escape gives
-            raise ctx.at("name").fail("a name must be Unicode text (it holds a lone "
-                                      "surrogate)", value=name) from None
     return name
 
 
@@ -1406,7 +1414,7 @@ def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
     provider_key = _get_key(pctx, table) or provider_key_for(provider_name)
     persistent = _get(pctx, table, "persistent", bool, default=False)
     provider = Provider(key=provider_key, name=provider_name, persistent=persistent,
-                        description=_get(pctx, table, "description", str))
+                        description=_get_text(pctx, table, "description"))
 
     sublayers: Dict[str, Sublayer] = {}
     for index, item in enumerate(_get(root, data, "sublayer", list, default=[])):
@@ -1426,7 +1434,7 @@ def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
             raise sctx.at("weight").fail(f"a sublayer weight is 0 to 65535, got {weight}",
                                          code=_INVALID_WEIGHT, value=weight)
         sublayers[name] = Sublayer(key=_get_key(sctx, item) or sublayer_key_for(provider_key, name),
-                                   name=name, description=_get(sctx, item, "description", str),
+                                   name=name, description=_get_text(sctx, item, "description"),
                                    weight=weight, provider=provider_key, persistent=sub_persistent)
 
     state = _Loading(source, base, provider, sublayers)
@@ -1484,7 +1492,8 @@ def _settings_key(item: dict) -> Optional[tuple]:
             or (persistent is not _ABSENT and type(persistent) is not bool)
             or (boot_time is not _ABSENT and type(boot_time) is not bool)
             or (hard is not _ABSENT and type(hard) is not bool)
-            or (description is not _ABSENT and type(description) is not str)):
+            or (description is not _ABSENT
+                and (type(description) is not str or not description.isascii()))):
         return None
     if weight is not _ABSENT and type(weight) is not int:
         if type(weight) is not dict or len(weight) != 1 or type(weight.get("range")) is not int:
@@ -1655,9 +1664,7 @@ def _rule_settings(state: _Loading, ctx: _Context, item: dict) -> _Settings:
         raise ctx.at("persistent").fail(
             f"a persistent rule needs a persistent sublayer; sublayer {sublayer_name!r} is not",
             code=_LIFETIME_MISMATCH)
-    description = _get(ctx, item, "description", str)
-    if description is not None and "\0" in description:
-        raise ctx.at("description").fail("a description cannot contain a NUL character")
+    description = _get_text(ctx, item, "description")
     weight = _get_weight(ctx, item)
     hard = _get(ctx, item, "hard", bool, default=False)
     settings = _Settings(action, description, sublayer_key, weight, provider.key, persistent,

@@ -235,3 +235,16 @@ def test_a_name_with_a_lone_surrogate_is_rejected(write, where):
     path = write("p.json", json.dumps(document))
     text = str(error_of(path))
     assert f"{where}" in text and "name" in text and "lone surrogate" in text
+
+
+@pytest.mark.parametrize("where", ["provider", "sublayer", "rule"])
+def test_a_description_with_a_lone_surrogate_is_rejected_naming_it(tmp_path, where):
+    doc = {"provider": {"name": "p"}, "sublayer": [{"name": "s"}],
+           "rule": [{"name": "r", "layer": "ALE_AUTH_CONNECT_V4", "action": "block"}]}
+    target = doc[where] if where == "provider" else doc[where][0]
+    target["description"] = "bad \ud800 text"
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(policies.PolicyError) as info:
+        policies.load(path)
+    assert "description" in str(info.value) and "surrogate" in str(info.value)
