@@ -92,9 +92,9 @@ def _offline_device_path(path: str) -> str:
 def _app_id_offline(path: PathLike) -> bytes:
     """The embedded engine's app id rules (module docstring) in pure Python."""
     text = os.fspath(path)
-    if not isinstance(text, str) or "\0" in text:
+    if not isinstance(text, str) or "\0" in text or not _is_unicode_text(text):
         raise ValidationError(FWP_E_INVALID_PARAMETER, field="path", value=path,
-                              reason="the path must be text without NUL")
+                              reason="the path must be text without NUL or lone surrogates")
     return _offline_device_path(text).encode("utf-16-le") + b"\0\0"
 
 
@@ -122,6 +122,15 @@ def _backend_name(backend: Any, core: Optional[Any]) -> str:
     return "sim"  # a SimEngine instance: the embedded engine's rules
 
 
+def _is_unicode_text(text: str) -> bool:
+    """False for a str holding lone surrogates, which UTF-16 cannot carry to the engine."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def app_id(path: PathLike, *, backend: Any = None) -> bytes:
     """The ALE_APP_ID blob for the program at ``path``.
 
@@ -130,9 +139,9 @@ def app_id(path: PathLike, *, backend: Any = None) -> bytes:
     reports ERROR_FILE_NOT_FOUND / ERROR_PATH_NOT_FOUND otherwise.
     """
     text = os.fspath(path)
-    if not isinstance(text, str) or "\0" in text:
+    if not isinstance(text, str) or "\0" in text or not _is_unicode_text(text):
         raise ValidationError(FWP_E_INVALID_PARAMETER, field="path", value=path,
-                              reason="the path must be text without NUL")
+                              reason="the path must be text without NUL or lone surrogates")
     core = _load_core()
     name = _backend_name(backend, core)
     if core is None:

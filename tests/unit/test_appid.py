@@ -151,3 +151,9 @@ def _core_app_id(path):
         return _core.app_id_from_file_name("sim", path)
     except _core.CoreError as error:
         raise WFPError(error.code) from None
+
+
+def test_a_path_with_a_lone_surrogate_is_rejected_before_the_engine():
+    with pytest.raises(ValidationError) as info:
+        app_id("C:\\bad\ud800.exe")
+    assert info.value.field == "path" and "surrogate" in str(info.value)
