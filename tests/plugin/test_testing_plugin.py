@@ -1,5 +1,6 @@
 """The wfp.testing pytest plugin, exercised the way a user's suite uses it."""
 
+import importlib.metadata
 import uuid
 
 import wfp
@@ -19,9 +20,16 @@ def test_fresh_engine_each_time(wfp_session):
 '''
 
 
-def test_fixtures_give_a_fresh_engine_per_test(pytester):
+def test_the_package_registers_the_plugin():
+    plugins = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="pytest11")}
+    assert plugins.get("wfp") == "wfp.testing"
+
+
+def test_fixtures_give_a_fresh_engine_per_test(pytester, pytestconfig):
     pytester.makepyfile(PYTEST_PLUGIN_TEST)
-    result = pytester.runpytest_inprocess("-p", "wfp.testing")
+    # Installed, the plugin loads itself through its entry point; naming it again would clash.
+    loaded = pytestconfig.pluginmanager.has_plugin("wfp")
+    result = pytester.runpytest_inprocess(*([] if loaded else ["-p", "wfp.testing"]))
     result.assert_outcomes(passed=2)
 
 
