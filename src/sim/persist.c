@@ -839,8 +839,8 @@ static uint32_t stage_bytes(const uint8_t *data, size_t len, staged_state *stage
 }
 
 /* Reads and checks the whole file into `staged` (nothing in the engine changes).  A missing
-   file is WFP_OK with *missing set; staged->arena needs freeing either way.  With keep, the
-   file's bytes stay in *kept (malloc'd) when the file checks out. */
+   file is WFP_OK with *missing set; staged->arena needs freeing either way.  With kept not NULL,
+   the bytes of a file that checks out stay in *kept (malloc'd) for the caller. */
 static uint32_t stage_file(const char *path, staged_state *staged, int *missing, uint8_t **kept, size_t *kept_len)
 {
     memset(staged, 0, sizeof *staged);

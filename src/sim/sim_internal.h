@@ -2,11 +2,11 @@
  * Internal data model of the embedded engine.
  *
  * Cost model (sized for a million filters; a filter with three scalar conditions costs about
- * 230 bytes of engine heap besides its name):
+ * 215 bytes of engine heap besides its name):
  *  - every object is one allocation: the struct, then its strings, blobs and (for filters)
  *    the conditions in a compact 16-byte form with variable-size payloads after them.  A
- *    filter's rarely used fields (raw or provider context, description, provider data) sit in
- *    that tail only when present;
+ *    filter's rarely used fields (action key, raw or provider context, description, provider
+ *    data) sit in that tail only when present;
  *  - filters are indexed by key in an open-addressing table whose slots keep a 32-bit hash
  *    beside the pointer, so probes and growth read no object, and by id in a radix tree over
  *    the id (ids are issued densely and in order, so its leaves fill up and stay in cache while
