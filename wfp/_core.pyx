@@ -1316,6 +1316,32 @@ cdef tuple parse_layer(const wfp_layer0 *layer, dict interned):
 # engines and sessions
 # ------------------------------------------------------------------------------------------------
 
+def sim_state_inspect(state_path):
+    """(status, backup_status, generation, backup_generation) of a state file and its backup;
+    reads only."""
+    cdef wfp_sim_state_info info
+    cdef uint32_t status
+    encoded = os.fsencode(state_path)
+    cdef const char *path = encoded
+    memset(&info, 0, sizeof(info))
+    with nogil:
+        status = wfp_sim_state_inspect(path, &info)
+    if status != 0:
+        raise CoreError(status, "wfp_sim_state_inspect")
+    return (info.status, info.backup_status, info.generation, info.backup_generation)
+
+
+def sim_engine_recover(state_path):
+    """Restore a corrupt or missing state file from its backup (waits for the file's lock)."""
+    cdef uint32_t status
+    encoded = os.fsencode(state_path)
+    cdef const char *path = encoded
+    with nogil:
+        status = wfp_sim_engine_recover(path)
+    if status != 0:
+        raise CoreError(status, "wfp_sim_engine_recover")
+
+
 cdef class SimEngineHandle:
     """One embedded engine (wfp_sim_engine)."""
     cdef wfp_sim_engine *engine

@@ -76,10 +76,38 @@ class SimEngine:
         failures of an engine with a file are about the file, and a process may open several."""
         if self._state_file is None:
             return _translate(error)
-        translated = error_from_code(error.code, error.call,
-                                     f"state file {os.fsdecode(self._state_file)!r}")
+        detail = f"state file {os.fsdecode(self._state_file)!r}"
+        if error.code == error_code("WFPKIT_E_STATE_CORRUPT"):
+            detail += self._backup_hint()
+        translated = error_from_code(error.code, error.call, detail)
         translated.filename = self._state_file
         return translated
+
+    def _backup_hint(self) -> str:
+        try:
+            _, backup_status, _, backup_generation = _core.sim_state_inspect(self._state_file)
+        except _core.CoreError:
+            return ""
+        if backup_status != 0:
+            return "; no usable backup"
+        return (f"; a good backup (generation {backup_generation}) exists: "
+                f"wfp.SimEngine.recover({os.fsdecode(self._state_file)!r}) restores it")
+
+    @classmethod
+    def recover(cls, state_path: Union[str, os.PathLike]) -> "SimEngine":
+        """Restore ``state_path`` from its backup ``<state_path>.bak`` when the file is corrupt
+        or missing, then open it.  A file that loads is left as it is; a foreign file is never
+        overwritten (:class:`wfp.StateFileError`); no backup raises :class:`wfp.NotFound`-like
+        ``ERROR_FILE_NOT_FOUND``."""
+        path = os.fspath(state_path)
+        try:
+            _core.sim_engine_recover(path)
+        except _core.CoreError as error:
+            translated = error_from_code(error.code, error.call,
+                                         f"state file {os.fsdecode(path)!r}")
+            translated.filename = path
+            raise translated from None
+        return cls(path)
 
     @property
     def state_path(self) -> Optional[str]:

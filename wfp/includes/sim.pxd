@@ -26,3 +26,12 @@ cdef extern from "wfp/sim.h" nogil:
 
     void wfp_sim_engine_stats(wfp_sim_engine *engine, wfp_sim_stats *stats)
     void wfp_sim_inject_failure(wfp_sim_engine *engine, uint32_t kind, uint32_t nth, uint32_t code)
+
+    ctypedef struct wfp_sim_state_info:
+        uint32_t status
+        uint32_t backup_status
+        uint64_t generation
+        uint64_t backup_generation
+
+    uint32_t wfp_sim_state_inspect(const char *state_path, wfp_sim_state_info *info)
+    uint32_t wfp_sim_engine_recover(const char *state_path)
