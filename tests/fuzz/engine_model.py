@@ -14,8 +14,10 @@ references, §3.6 validation order, §4 transactions) written as directly as pos
 * one engine-wide reader/writer lock: a read/write transaction (explicit or the implicit one of a
   single write) is exclusive, a read-only one shared; a blocked call gives FWP_E_TIMEOUT;
 * abort restores the state at begin; closing a session aborts its transaction, then removes its
-  dynamic objects (also from what another session's abort would restore: a closed session's
-  objects never come back).
+  dynamic objects.  While another session holds a read/write transaction that removal waits for
+  the transaction to end (the transaction is exclusive: its holder sees no other session's
+  change, §4), and then happens after its commit or abort alike: a closed session's objects
+  never come back.
 """
 
 from __future__ import annotations
@@ -151,12 +153,23 @@ class EngineModel:
             session.snapshot = copy.deepcopy(self.state)
 
     def commit(self, session: ModelSession) -> None:
+        ended_write = session.txn == "rw"
         session.txn, session.snapshot = None, None
+        if ended_write:
+            self._drop_closed_sessions_objects()
 
     def abort(self, session: ModelSession) -> None:
-        if session.txn == "rw":
+        ended_write = session.txn == "rw"
+        if ended_write:
             self.state = session.snapshot
         session.txn, session.snapshot = None, None
+        if ended_write:
+            self._drop_closed_sessions_objects()
+
+    def _drop_closed_sessions_objects(self) -> None:
+        """The deferred part of closing: dynamic objects whose session has closed go."""
+        closed = {s.serial for s in self.sessions if s.closed}
+        self.state.drop(lambda o: o.lifetime == DYNAMIC and o.owner in closed)
 
     def close(self, session: ModelSession) -> None:
         if session.closed:
@@ -164,13 +177,10 @@ class EngineModel:
         if session.txn is not None:
             self.abort(session)
         session.closed = True
-        if session.dynamic:
-            def mine(o: Obj) -> bool:
-                return o.lifetime == DYNAMIC and o.owner == session.serial
-            self.state.drop(mine)
-            for other in self.sessions:
-                if other.snapshot is not None:
-                    other.snapshot.drop(mine)
+        # Another session's open read/write transaction is exclusive: the removal waits for its
+        # commit or abort (which both end with _drop_closed_sessions_objects).
+        if session.dynamic and not any(s.txn == "rw" for s in self._others(session)):
+            self._drop_closed_sessions_objects()
 
     def committed_state(self) -> State:
         """The state other processes see in the state file: the last committed one."""

@@ -13,6 +13,7 @@ Run: ``python tests/fuzz/fuzz_engine.py -max_total_time=3600 corpus/`` (docs/fuz
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -44,6 +45,12 @@ CONDITIONS = {
 }
 MAX_SESSIONS = 6
 TXN_WAIT_MS = 1
+TRACE = bool(os.environ.get("WFP_FUZZ_TRACE"))  # print each call and its outcome to stderr
+
+
+def trace(message: str) -> None:
+    if TRACE:
+        print(message, file=sys.stderr, flush=True)
 
 
 class Mismatch(AssertionError):
@@ -90,6 +97,8 @@ class Run:
             got, engine_error = engine_call(), None
         except wfp.WFPError as error:
             got, engine_error = None, error
+        trace(f"  {what}: model {model_error.name if model_error else 'ok'}, "
+              f"engine {engine_error.name if engine_error else 'ok'}")
         if model_error is None and engine_error is None:
             return expected, got
         if model_error is None or engine_error is None:
@@ -135,6 +144,9 @@ class Run:
         op = src.int_in(0, 16)
         model_session, session, txn_stack = self.pick_session()
         model = self.model
+        trace(f"op {op} on session #{self.sessions.index((model_session, session, txn_stack))} "
+              f"(serial {model_session.serial}, {'dynamic' if model_session.dynamic else 'static'}"
+              f"{', closed' if model_session.closed else ''}, txn {model_session.txn})")
         if op == 0:
             if len(self.sessions) < MAX_SESSIONS:
                 self.open_session(src.boolean())
@@ -145,7 +157,7 @@ class Run:
         elif op == 2:
             provider = wfp.Provider(key=src.choice(PROVIDER_KEYS), name="p",
                                     persistent=src.int_in(0, 2) == 0)
-            self.compare("add_provider", lambda: model.add_provider(model_session, provider),
+            self.compare(f"add_provider({provider.key}, persistent={provider.persistent})", lambda: model.add_provider(model_session, provider),
                          lambda: session.add_provider(provider))
         elif op == 3:
             sublayer = wfp.Sublayer(key=src.choice(SUBLAYER_KEYS), name="s",
@@ -153,7 +165,8 @@ class Run:
                                     provider=src.choice([None, self.builtin_provider,
                                                          *PROVIDER_KEYS]),
                                     persistent=src.int_in(0, 2) == 0)
-            self.compare("add_sublayer", lambda: model.add_sublayer(model_session, sublayer),
+            self.compare(f"add_sublayer({sublayer.key}, provider={sublayer.provider}, "
+                         f"persistent={sublayer.persistent})", lambda: model.add_sublayer(model_session, sublayer),
                          lambda: session.add_sublayer(sublayer))
         elif op == 4:
             rule = self.make_rule()
@@ -169,11 +182,11 @@ class Run:
                 model.set_id(obj, rule_id)
         elif op == 6:
             key = src.choice([self.builtin_provider, *PROVIDER_KEYS])
-            self.compare("delete_provider", lambda: model.delete(model_session, "provider", key),
+            self.compare(f"delete_provider({key})", lambda: model.delete(model_session, "provider", key),
                          lambda: session.delete_provider(key))
         elif op == 7:
             key = src.choice([UNIVERSAL_SUBLAYER, *SUBLAYER_KEYS])
-            self.compare("delete_sublayer", lambda: model.delete(model_session, "sublayer", key),
+            self.compare(f"delete_sublayer({key})", lambda: model.delete(model_session, "sublayer", key),
                          lambda: session.delete_sublayer(key))
         elif op == 8:
             selector = self.rule_selector()
@@ -196,7 +209,9 @@ class Run:
         elif op == 11:
             if txn_stack:
                 context = txn_stack.pop()
-                if src.boolean():
+                commit = src.boolean()
+                trace(f"  {'commit' if commit else 'abort'}")
+                if commit:
                     model.commit(model_session)
                     context.__exit__(None, None, None)
                 else:

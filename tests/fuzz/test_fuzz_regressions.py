@@ -282,3 +282,30 @@ def test_abort_does_not_bring_back_a_closed_sessions_objects(engine) -> None:
             dynamic.close()
             raise RuntimeError("abort")
         assert static.rules() == []
+
+
+def test_closing_session_objects_go_when_a_foreign_write_transaction_ends(engine) -> None:
+    """fuzz_engine: a dynamic session closes while a static session's read/write transaction is
+    open.  The transaction is exclusive (reference §4), so its holder keeps seeing the closed
+    session's objects (here a provider: a static sublayer on it is a lifetime mismatch, not
+    PROVIDER_NOT_FOUND) until it commits or aborts; after either they are gone for good."""
+    provider = wfp.Provider(key=uuid.UUID(int=0xB0_0000), name="p")
+    for commit in (True, False):
+        with wfp.Session(name="static", dynamic=False, backend=engine) as static:
+            dynamic = wfp.Session(name="dynamic", backend=engine)
+            dynamic.add_provider(provider)
+            try:
+                with static.transaction():
+                    dynamic.close()
+                    assert provider.key in [p.key for p in static.providers()]
+                    with pytest.raises(wfp.WFPError) as caught:
+                        static.add_sublayer(wfp.Sublayer(name="s", provider=provider.key))
+                    assert caught.value.name == "FWP_E_LIFETIME_MISMATCH"
+                    if not commit:
+                        raise RuntimeError("abort")
+            except RuntimeError:
+                pass
+            assert provider.key not in [p.key for p in static.providers()]
+            with pytest.raises(wfp.WFPError) as caught:
+                static.add_sublayer(wfp.Sublayer(name="s", provider=provider.key))
+            assert caught.value.name == "FWP_E_PROVIDER_NOT_FOUND"
