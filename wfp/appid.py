@@ -31,6 +31,7 @@ import sys
 from typing import Any, Optional, Union
 
 from wfp.errors import ValidationError, error_from_code
+from wfp.fields import _lone_surrogate
 
 __all__ = ["app_id", "app_id_to_path"]
 
@@ -92,7 +93,7 @@ def _offline_device_path(path: str) -> str:
 def _app_id_offline(path: PathLike) -> bytes:
     """The embedded engine's app id rules (module docstring) in pure Python."""
     text = os.fspath(path)
-    if not isinstance(text, str) or "\0" in text or not _is_unicode_text(text):
+    if not isinstance(text, str) or "\0" in text or _lone_surrogate(text):
         raise ValidationError(FWP_E_INVALID_PARAMETER, field="path", value=path,
                               reason="the path must be text without NUL or lone surrogates")
     return _offline_device_path(text).encode("utf-16-le") + b"\0\0"
@@ -122,15 +123,6 @@ def _backend_name(backend: Any, core: Optional[Any]) -> str:
     return "sim"  # a SimEngine instance: the embedded engine's rules
 
 
-def _is_unicode_text(text: str) -> bool:
-    """False for a str holding lone surrogates, which UTF-16 cannot carry to the engine."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def app_id(path: PathLike, *, backend: Any = None) -> bytes:
     """The ALE_APP_ID blob for the program at ``path``.
 
@@ -139,7 +131,7 @@ def app_id(path: PathLike, *, backend: Any = None) -> bytes:
     reports ERROR_FILE_NOT_FOUND / ERROR_PATH_NOT_FOUND otherwise.
     """
     text = os.fspath(path)
-    if not isinstance(text, str) or "\0" in text or not _is_unicode_text(text):
+    if not isinstance(text, str) or "\0" in text or _lone_surrogate(text):
         raise ValidationError(FWP_E_INVALID_PARAMETER, field="path", value=path,
                               reason="the path must be text without NUL or lone surrogates")
     core = _load_core()

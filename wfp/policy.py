@@ -47,8 +47,8 @@ from wfp import _core, _ids
 from wfp.appid import app_id
 from wfp.errors import NotFound, ValidationError, WFPError
 from wfp.fields import (
-    Condition, DataType, Field, FieldType, Layer, Match, Range, coerce_field, coerce_layer,
-    encode_condition,
+    Condition, DataType, Field, FieldType, Layer, Match, Range, _lone_surrogate, coerce_field,
+    coerce_layer, encode_condition,
 )
 from wfp.rules import Action, Provider, Rule, RuleDecoder, Sublayer, WeightRange, error_code
 from wfp.session import _ENUM_EVERYTHING
@@ -573,12 +573,9 @@ def _get_text(ctx: _Context, table: dict, key: str, required: bool = False) -> O
         return None
     if "\0" in text:
         raise ctx.at(key).fail(f"a {key} cannot contain a NUL character")
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate, as a JSON "\ud800" escape gives
-            raise ctx.at(key).fail(f"a {key} must be Unicode text (it holds a lone "
-                                   "surrogate)", value=text) from None
+    if _lone_surrogate(text):  # as a JSON "\ud800" escape gives
+        raise ctx.at(key).fail(f"a {key} must be Unicode text (it holds a lone "
+                               "surrogate)", value=text)
     return text
 
 

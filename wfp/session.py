@@ -46,6 +46,14 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _state_file_error(error: _core.CoreError, path: Union[str, bytes], hint: str = "") -> WFPError:
+    """A failed engine call on a state file, naming the file (message and ``filename``)."""
+    translated = error_from_code(error.code, error.call,
+                                 f"state file {os.fsdecode(path)!r}{hint}")
+    translated.filename = path
+    return translated
+
+
 class SimEngine:
     """An embedded engine of its own, optionally kept in a state file.
 
@@ -76,12 +84,8 @@ class SimEngine:
         failures of an engine with a file are about the file, and a process may open several."""
         if self._state_file is None:
             return _translate(error)
-        detail = f"state file {os.fsdecode(self._state_file)!r}"
-        if error.code == error_code("WFPKIT_E_STATE_CORRUPT"):
-            detail += self._backup_hint()
-        translated = error_from_code(error.code, error.call, detail)
-        translated.filename = self._state_file
-        return translated
+        hint = self._backup_hint() if error.code == error_code("WFPKIT_E_STATE_CORRUPT") else ""
+        return _state_file_error(error, self._state_file, hint)
 
     def _backup_hint(self) -> str:
         try:
@@ -97,16 +101,13 @@ class SimEngine:
     def recover(cls, state_path: Union[str, os.PathLike]) -> "SimEngine":
         """Restore ``state_path`` from its backup ``<state_path>.bak`` when the file is corrupt
         or missing, then open it.  A file that loads is left as it is; a foreign file is never
-        overwritten (:class:`wfp.StateFileError`); no backup raises :class:`wfp.NotFound`-like
-        ``ERROR_FILE_NOT_FOUND``."""
+        overwritten (:class:`wfp.StateFileError`); without a backup it raises a
+        :class:`wfp.WFPError` named ``ERROR_FILE_NOT_FOUND``."""
         path = os.fspath(state_path)
         try:
             _core.sim_engine_recover(path)
         except _core.CoreError as error:
-            translated = error_from_code(error.code, error.call,
-                                         f"state file {os.fsdecode(path)!r}")
-            translated.filename = path
-            raise translated from None
+            raise _state_file_error(error, path) from None
         return cls(path)
 
     @property
