@@ -19,7 +19,7 @@ Data1 is the UUID's first 32 bits, Data2 and Data3 the next 16 each, Data4 the l
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
-from cpython.ref cimport Py_DECREF
+from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from cpython.long cimport PyLong_AsUnsignedLongLong, PyLong_AsUnsignedLongLongMask
 from cpython.unicode cimport PyUnicode_DecodeUTF16
 from libc.stdint cimport (
@@ -38,6 +38,11 @@ from wfp.includes.sim cimport *
 
 cdef extern from "Python.h":
     ctypedef struct PyTypeObject
+    void PyErr_Clear()
+    PyTypeObject *Py_TYPE(PyObject *o)
+
+cdef extern from *:
+    void __builtin_prefetch(const void *address) nogil
     void *PyType_GetSlot(PyTypeObject *type, int slot)
     enum:
         Py_tp_alloc
@@ -66,6 +71,7 @@ cdef inline object acyclic(object container):
     return container
 
 import os
+import threading as _threading
 import uuid as _uuid_module
 
 _UUID = _uuid_module.UUID
@@ -206,6 +212,17 @@ cdef size_t function_slot_offset(str function_name) except 0:
     raise ValueError(f"{function_name!r} is not a function of the backend table")
 
 
+class NotAFilterError(TypeError):
+    """An item of add_filters is neither a filter tuple nor a Rule: .index is its index."""
+
+    def __init__(self, index):
+        self.index = index
+        super().__init__(f"filter {index} is neither a filter tuple nor a Rule")
+
+    def __reduce__(self):
+        return (type(self), (self.index,))
+
+
 class DuplicateKeyError(ValueError):
     """Two filters of one add_filters call have the same key: .index is the later one,
     .first_index the earlier."""
@@ -219,9 +236,9 @@ class DuplicateKeyError(ValueError):
         return (type(self), (self.index, self.first_index))
 
 
-cdef Py_ssize_t find_duplicate_key(wfp_arena *arena, const wfp_filter0 *filters, Py_ssize_t n,
+cdef Py_ssize_t find_duplicate_key(wfp_arena *arena, const wfp_guid *keys, Py_ssize_t n,
                                    Py_ssize_t *first) except -2:
-    """The index of the first filter whose key an earlier one has (that one in *first), or -1.
+    """The index of the first key an earlier one equals (that one in *first), or -1.
     An open-addressing set of indexes, at most half full."""
     cdef size_t capacity = 16
     cdef size_t mask, slot
@@ -233,13 +250,13 @@ cdef Py_ssize_t find_duplicate_key(wfp_arena *arena, const wfp_filter0 *filters,
     mask = capacity - 1
     table = <size_t *>arena_alloc(arena, capacity * sizeof(size_t))  # zeroed: 0 is empty
     for i in range(n):
-        memcpy(&hash_value, &filters[i].filterKey, sizeof(uint64_t))
+        memcpy(&hash_value, &keys[i], sizeof(uint64_t))
         hash_value ^= hash_value >> 29
         hash_value *= 0xBF58476D1CE4E5B9ULL
         hash_value ^= hash_value >> 32
         slot = <size_t>hash_value & mask
         while table[slot] != 0:
-            if wfp_guid_equal(&filters[table[slot] - 1].filterKey, &filters[i].filterKey):
+            if wfp_guid_equal(&keys[table[slot] - 1], &keys[i]):
                 first[0] = <Py_ssize_t>(table[slot] - 1)
                 return i
             slot = (slot + 1) & mask
@@ -607,6 +624,10 @@ cdef int compose_filter(wfp_arena *arena, tuple t, wfp_filter0 *f,
     return 0
 
 
+cdef enum:
+    COMPOSE_CHUNK = 4096  # filters composed per wfp_bulk_add_filters call
+
+
 cdef int compose_provider(wfp_arena *arena, tuple t, wfp_provider0 *p) except -1:
     if len(t) != 6:
         raise ValueError(f"a provider tuple has 6 items, got {len(t)}")
@@ -683,6 +704,48 @@ cdef object member_of(type cls, str name):
 
 cdef inline int set_slot(object target, PyObject *member, object value) except -1:
     return set_member(member, <PyObject *>target, <PyObject *>value)
+
+
+cdef Py_ssize_t slot_offset(type cls, object member) except -2:
+    """Where an instance of cls keeps one of its __slots__: the byte offset, or -1 when a marker
+    written through the member descriptor is not found exactly once in the instance.
+
+    CPython keeps a __slots__ value as one object pointer inside the instance; found this way,
+    a slot is read or written with a plain load or store, where the descriptor call costs as
+    much as the rest of making a Rule.  Found and checked at import, never assumed."""
+    cdef Py_ssize_t size = cls.__basicsize__
+    cdef Py_ssize_t offset
+    cdef Py_ssize_t found = -1
+    cdef PyObject **words
+    instance = _object_new(cls)
+    marker = object()
+    set_member(<PyObject *>member, <PyObject *>instance, <PyObject *>marker)
+    words = <PyObject **><void *><PyObject *>instance
+    for offset in range(0, size - <Py_ssize_t>sizeof(PyObject *) + 1, sizeof(PyObject *)):
+        if words[offset // <Py_ssize_t>sizeof(PyObject *)] == <PyObject *>marker:
+            if found != -1:
+                return -1
+            found = offset
+    return found
+
+
+cdef inline PyObject *peek_slot(object target, Py_ssize_t offset) noexcept:
+    """The value of a slot at a known offset, borrowed; NULL when the slot is empty."""
+    return (<PyObject **>(<char *><PyObject *>target + offset))[0]
+
+
+cdef inline PyObject *peek_raw(PyObject *target, Py_ssize_t offset) noexcept:
+    """peek_slot without taking a reference to target (no write to it)."""
+    return (<PyObject **>(<char *>target + offset))[0]
+
+
+cdef inline void put_slot(object target, Py_ssize_t offset, object value) noexcept:
+    """Store into a slot at a known offset, as the member descriptor would."""
+    cdef PyObject **where = <PyObject **>(<char *><PyObject *>target + offset)
+    cdef PyObject *old = where[0]
+    Py_INCREF(value)
+    where[0] = <PyObject *>value
+    Py_XDECREF(old)
 
 
 cdef slotted_type uuid_type
@@ -945,6 +1008,26 @@ cdef object pack_conditions(const wfp_filter0 *f):
     return PyBytes_FromStringAndSize(<const char *>records, n * sizeof(packed_condition))
 
 
+def pack_wire_conditions(conditions):
+    """Condition tuples ((field_key, match, (type, payload)), ...) packed as Rule keeps them,
+    () for none; the tuples themselves when one of them is not of a packed type or does not
+    compose (adding the rule then reports it, as it does for any filter tuple)."""
+    cdef wfp_arena arena
+    cdef wfp_filter0 f
+    if type(conditions) is bytes or not conditions:
+        return conditions
+    memset(&f, 0, sizeof(f))
+    wfp_arena_init(&arena, 1024)
+    try:
+        f.filterCondition = compose_conditions(&arena, conditions, &f.numFilterConditions)
+        packed = pack_conditions(&f)
+    except Exception:
+        packed = None
+    finally:
+        wfp_arena_free(&arena)
+    return conditions if packed is None else packed
+
+
 # Field GUIDs of unpacked conditions, one UUID object each (bounded: unknown GUIDs are rare).
 cdef dict packed_field_keys = {}
 cdef guid_cache packed_field_cache
@@ -1032,8 +1115,8 @@ cdef class RuleFactory:
 
     rule_type is the Rule class; its instances are made without running __init__ (what the engine
     returns is valid) and get every field but ``conditions``, which the Rule decodes when it is
-    first read.  When the Rule's fields determine its filter tuple, ``_wire`` is left for the
-    Rule to build when it is first read, from them and ``_conditions_wire``.  layer_of maps a layer UUID to its Layer member (or returns
+    first read.  When the Rule's fields determine its filter tuple, ``_wire`` is None (the
+    Rule's ``_filter_tuple()`` builds it from them and ``_conditions_wire``).  layer_of maps a layer UUID to its Layer member (or returns
     the UUID of a layer the tables do not know), actions maps action types to Action members,
     weight_ranges holds WeightRange(0) .. WeightRange(15).
     """
@@ -1044,6 +1127,8 @@ cdef class RuleFactory:
     cdef slotted_type rule
     cdef tuple members  # owns what the array below borrows
     cdef PyObject *member[RULE_FIELD_COUNT]
+    cdef Py_ssize_t offset[RULE_FIELD_COUNT]  # see slot_offset; used when direct
+    cdef readonly bint direct
 
     def __init__(self, type rule_type, layer_of, dict actions, tuple weight_ranges):
         cdef int i
@@ -1054,8 +1139,11 @@ cdef class RuleFactory:
         self.actions = actions
         self.weight_ranges = weight_ranges
         self.members = tuple([member_of(rule_type, name) for name in RULE_FIELDS])
+        self.direct = True
         for i in range(RULE_FIELD_COUNT):
             self.member[i] = <PyObject *>self.members[i]
+            self.offset[i] = slot_offset(rule_type, self.members[i])
+            self.direct = self.direct and self.offset[i] > 0
         slotted_type_init(&self.rule, rule_type)
 
     def fill(self, rule, tuple values):
@@ -1069,15 +1157,157 @@ cdef class RuleFactory:
             raise TypeError(f"expected a {self.rule_type.__name__}, got {type(rule).__name__}")
         if len(values) != RULE_FIELD_COUNT:
             raise ValueError(f"expected {RULE_FIELD_COUNT} values, got {len(values)}")
-        for i in range(RULE_FIELD_COUNT):
-            set_slot(rule, self.member[i], values[i])
+        if type(rule) is not self.rule_type:  # a subclass: through the descriptors
+            for i in range(RULE_FIELD_COUNT):
+                set_slot(rule, self.member[i], values[i])
+        else:
+            for i in range(RULE_FIELD_COUNT):
+                rule_put(self, rule, i, values[i])
         if type(rule) is self.rule_type:  # a subclass may add a __dict__, and with it cycles
             acyclic(rule)
         untrack_wire(values[R_WIRE])
+        untrack_conditions(values[R_CONDITIONS_WIRE])
         if type(values[R_KEY]) is UUID_TYPE:
             acyclic(values[R_KEY])
         if type(values[R_CONDITIONS]) is tuple:
             acyclic(values[R_CONDITIONS])
+
+
+cdef Py_ssize_t uuid_int_offset = slot_offset(_UUID, _uuid_members[0])  # uuid.UUID's int
+
+
+cdef inline void prefetch_rules(RuleFactory rules, PyObject **objects, Py_ssize_t i,
+                                Py_ssize_t n, bint whole) noexcept:
+    """Ask the CPU now for what composing objects[i + k] will read (a rule, then the objects
+    its slots point to): walking 100k rules spread over the heap, each read would otherwise
+    wait on memory.  whole: every field compose reads, not just the key."""
+    cdef PyObject *rule
+    cdef PyObject *key
+    cdef PyTypeObject *rule_type = <PyTypeObject *>rules.rule_type
+    if i + 16 < n:
+        __builtin_prefetch(objects[i + 16])
+    if i + 8 < n and Py_TYPE(objects[i + 8]) == rule_type:
+        rule = objects[i + 8]
+        key = peek_raw(rule, rules.offset[R_KEY])
+        if key != NULL:
+            __builtin_prefetch(key)
+        if whole:
+            __builtin_prefetch(peek_raw(rule, rules.offset[R_NAME]))
+            __builtin_prefetch(peek_raw(rule, rules.offset[R_CONDITIONS_WIRE]))
+    if i + 4 < n and Py_TYPE(objects[i + 4]) == rule_type and uuid_int_offset > 0:
+        key = peek_raw(objects[i + 4], rules.offset[R_KEY])
+        if key != NULL and Py_TYPE(key) == <PyTypeObject *>UUID_TYPE:
+            __builtin_prefetch(peek_raw(key, uuid_int_offset))
+
+
+cdef object EMPTY_SLOT = object()
+
+
+cdef inline object rule_get(RuleFactory factory, object rule, int field):
+    """Field ``field`` (R_*) of a Rule (not of a subclass), or EMPTY_SLOT."""
+    cdef PyObject *raw
+    if factory.direct:
+        raw = peek_slot(rule, factory.offset[field])
+        return EMPTY_SLOT if raw == NULL else <object>raw
+    return slot_of(rule, factory.member[field])
+
+
+cdef inline int rule_put(RuleFactory factory, object rule, int field, object value) except -1:
+    """Set field ``field`` (R_*) of a Rule (not of a subclass)."""
+    if factory.direct:
+        put_slot(rule, factory.offset[field], value)
+        return 0
+    return set_slot(rule, factory.member[field], value)
+
+
+cdef object slot_of(object target, PyObject *member):
+    """The value of one of target's __slots__, or EMPTY_SLOT when it has none."""
+    cdef PyObject *raw = get_member(member, <PyObject *>target, NULL)
+    if raw == NULL:
+        PyErr_Clear()  # the AttributeError of an empty slot
+        return EMPTY_SLOT
+    value = <object>raw
+    Py_DECREF(value)  # get_member gave a reference, and <object> took one of its own
+    return value
+
+
+cdef dict LAYER_KEYS = {}  # Layer member -> its UUID (the enum's value lookup is Python code)
+
+
+cdef int compose_layer(object layer, wfp_guid *guid, guid_memo *memo) except -1:
+    """A Rule's layer (a Layer member, or the UUID of a layer our tables do not know)."""
+    if type(layer) is UUID_TYPE:
+        return compose_guid(layer, guid, memo)
+    key = LAYER_KEYS.get(layer)
+    if key is None:
+        key = LAYER_KEYS[layer] = layer.value
+    return compose_guid(key, guid, memo)
+
+
+cdef int compose_rule(wfp_arena *arena, RuleFactory factory, object rule, wfp_filter0 *f,
+                      guid_memo *memo) except -1:
+    """A wfp.Rule composed straight from its fields, the key left to the caller: what
+    compose_filter makes of rule._to_wire().  Returns 1, having written nothing, for a rule that
+    must go through _to_wire() (a rule read back whose fields do not say all of its filter, or
+    one the engine marked disabled, which _to_wire refuses)."""
+    cdef uint32_t flags = 0
+    cdef uint64_t *weight64
+    if rule_get(factory, rule, R_WIRE) is not None:
+        return 1
+    conditions = rule_get(factory, rule, R_CONDITIONS_WIRE)
+    if conditions is None or conditions is EMPTY_SLOT:
+        return 1
+    if rule_get(factory, rule, R_DISABLED) is not False:
+        return 1
+    if rule_get(factory, rule, R_PERSISTENT) is True:
+        flags |= WFP_FILTER_FLAG_PERSISTENT
+    if rule_get(factory, rule, R_BOOT_TIME) is True:
+        flags |= WFP_FILTER_FLAG_BOOTTIME
+    if rule_get(factory, rule, R_HARD) is True:
+        flags |= WFP_FILTER_FLAG_CLEAR_ACTION_RIGHT
+    if rule_get(factory, rule, R_PERMIT_IF_CALLOUT_MISSING) is True:
+        flags |= WFP_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED
+    f.flags = flags
+    compose_str(arena, rule_get(factory, rule, R_NAME), &f.displayData.name)
+    compose_str(arena, rule_get(factory, rule, R_DESCRIPTION), &f.displayData.description)
+    compose_optional_guid(arena, rule_get(factory, rule, R_PROVIDER), &f.providerKey, memo)
+    compose_layer(rule_get(factory, rule, R_LAYER), &f.layerKey, memo)
+    sublayer = rule_get(factory, rule, R_SUBLAYER)
+    if sublayer is not None:
+        compose_guid(sublayer, &f.subLayerKey, memo)
+    weight = rule_get(factory, rule, R_WEIGHT)
+    if weight is None:
+        f.weight.type = WFP_EMPTY
+    elif type(weight) is int:
+        weight64 = <uint64_t *>arena_alloc(arena, sizeof(uint64_t))
+        weight64[0] = unsigned_of(weight, 0xFFFFFFFFFFFFFFFF)
+        f.weight.type = WFP_UINT64
+        f.weight.uint64 = weight64
+    else:  # a WeightRange
+        f.weight.type = WFP_UINT8
+        f.weight.uint8 = <uint8_t>unsigned_of(weight.value, 15)
+    f.filterCondition = compose_conditions(arena, conditions, &f.numFilterConditions, memo)
+    f.action.type = <uint32_t>unsigned_of(rule_get(factory, rule, R_ACTION), 0xFFFFFFFF)
+    callout = rule_get(factory, rule, R_CALLOUT)
+    if callout is not None:
+        compose_guid(callout, &f.action.calloutKey, memo)
+    compose_blob_into(arena, rule_get(factory, rule, R_DATA), &f.providerData)
+    return 0
+
+
+cdef int compose_item(wfp_arena *arena, RuleFactory rules, object item, wfp_filter0 *f,
+                      guid_memo *memo, const wfp_guid *key, Py_ssize_t index) except -1:
+    """One item of add_filters (checked by its first pass) into f, its key already composed."""
+    try:
+        if type(item) is not tuple and compose_rule(arena, rules, item, f, memo) == 1:
+            item = item._to_wire()
+        if type(item) is tuple:
+            compose_filter(arena, <tuple>item, f, memo)
+    except Exception as error:
+        error.add_note(f"while composing filter {index}")
+        raise
+    f.filterKey = key[0]
+    return 0
 
 
 cdef enum:
@@ -1186,31 +1416,31 @@ cdef class RuleParser:
             effective_weight = None
 
         cdef RuleFactory factory = self.factory
-        cdef PyObject **slot = factory.member
         rule = acyclic(slotted_new(&factory.rule))
-        set_slot(rule, slot[R_LAYER], self.layer(&f.layerKey, layer_key))
-        set_slot(rule, slot[R_ACTION], <object>member)
-        set_slot(rule, slot[R_KEY], key)
-        set_slot(rule, slot[R_NAME], "" if name is None else name)
-        set_slot(rule, slot[R_DESCRIPTION], description)
-        set_slot(rule, slot[R_SUBLAYER], None if wfp_guid_is_null(&f.subLayerKey) else sublayer_key)
-        set_slot(rule, slot[R_WEIGHT], weight)
-        set_slot(rule, slot[R_PROVIDER], provider)
-        set_slot(rule, slot[R_PERSISTENT], (flags & WFP_FILTER_FLAG_PERSISTENT) != 0)
-        set_slot(rule, slot[R_BOOT_TIME], (flags & WFP_FILTER_FLAG_BOOTTIME) != 0)
-        set_slot(rule, slot[R_HARD], (flags & WFP_FILTER_FLAG_CLEAR_ACTION_RIGHT) != 0)
-        set_slot(rule, slot[R_PERMIT_IF_CALLOUT_MISSING],
+        rule_put(factory, rule, R_LAYER, self.layer(&f.layerKey, layer_key))
+        rule_put(factory, rule, R_ACTION, <object>member)
+        rule_put(factory, rule, R_KEY, key)
+        rule_put(factory, rule, R_NAME, "" if name is None else name)
+        rule_put(factory, rule, R_DESCRIPTION, description)
+        rule_put(factory, rule, R_SUBLAYER, None if wfp_guid_is_null(&f.subLayerKey) else sublayer_key)
+        rule_put(factory, rule, R_WEIGHT, weight)
+        rule_put(factory, rule, R_PROVIDER, provider)
+        rule_put(factory, rule, R_PERSISTENT, (flags & WFP_FILTER_FLAG_PERSISTENT) != 0)
+        rule_put(factory, rule, R_BOOT_TIME, (flags & WFP_FILTER_FLAG_BOOTTIME) != 0)
+        rule_put(factory, rule, R_HARD, (flags & WFP_FILTER_FLAG_CLEAR_ACTION_RIGHT) != 0)
+        rule_put(factory, rule, R_PERMIT_IF_CALLOUT_MISSING,
                  (flags & WFP_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED) != 0)
-        set_slot(rule, slot[R_DISABLED], (flags & WFP_FILTER_FLAG_DISABLED) != 0)
-        set_slot(rule, slot[R_CALLOUT], action_key if f.action.type & WFP_ACTION_FLAG_CALLOUT else None)
-        set_slot(rule, slot[R_DATA], data)
-        set_slot(rule, slot[R_ID], f.filterId)
-        set_slot(rule, slot[R_EFFECTIVE_WEIGHT], effective_weight)
+        rule_put(factory, rule, R_DISABLED, (flags & WFP_FILTER_FLAG_DISABLED) != 0)
+        rule_put(factory, rule, R_CALLOUT, action_key if f.action.type & WFP_ACTION_FLAG_CALLOUT else None)
+        rule_put(factory, rule, R_DATA, data)
+        rule_put(factory, rule, R_ID, f.filterId)
+        rule_put(factory, rule, R_EFFECTIVE_WEIGHT, effective_weight)
         if wire_follows_from_fields(f):
-            set_slot(rule, slot[R_CONDITIONS_WIRE], conditions)
+            rule_put(factory, rule, R_WIRE, None)
+            rule_put(factory, rule, R_CONDITIONS_WIRE, conditions)
         else:
-            set_slot(rule, slot[R_CONDITIONS_WIRE], None)
-            set_slot(rule, slot[R_WIRE], acyclic((
+            rule_put(factory, rule, R_CONDITIONS_WIRE, None)
+            rule_put(factory, rule, R_WIRE, acyclic((
                 key, name, description, flags, provider, layer_key, sublayer_key, weight_wire,
                 conditions, <object>as_int, action_key, raw_context, provider_context_key, data)))
         return rule
@@ -1249,7 +1479,12 @@ cdef void untrack_wire(object wire) noexcept:
     if type(wire) is not tuple or len(<tuple>wire) != 14:
         return
     acyclic(wire)
-    conditions = (<tuple>wire)[8]
+    untrack_conditions((<tuple>wire)[8])
+
+
+cdef void untrack_conditions(object conditions) noexcept:
+    """untrack_wire's part for the condition tuples of a filter tuple."""
+    cdef Py_ssize_t j
     if type(conditions) is not tuple:
         return
     acyclic(conditions)
@@ -1413,6 +1648,9 @@ cdef class CoreSession:
     cdef int calls_in_flight
     cdef readonly str backend_name
     cdef readonly object sim_engine
+    # Held from the begin to the end of a bulk call's own transaction: another thread of this
+    # session beginning one in between would fail with FWP_E_TXN_IN_PROGRESS.
+    cdef object own_transaction_lock
 
     def __init__(self, str backend, SimEngineHandle sim_engine, key, name, description,
                  bint dynamic, uint32_t txn_timeout_ms):
@@ -1427,6 +1665,7 @@ cdef class CoreSession:
             engine = sim_engine.live()
         if sim_engine is not None and backend != "sim":
             raise ValueError("a SimEngineHandle needs the 'sim' backend")
+        self.own_transaction_lock = _threading.Lock()
         self.backend = backend_by_name(backend)
         # Without engine_close a handle could never be given back: refuse to open one.
         if self.backend.engine_close == NULL:
@@ -1680,53 +1919,126 @@ cdef class CoreSession:
 
     # ---- filters ----
 
-    def add_filters(self, filters, bint own_transaction, bint check_duplicate_keys=False):
+    def add_filters(self, filters, bint own_transaction, bint check_duplicate_keys=False,
+                    RuleFactory rules=None):
         """All-or-nothing; returns the filter ids.  GIL released while C adds.
 
-        With check_duplicate_keys, two filters with the same key raise DuplicateKeyError
-        before anything reaches the backend."""
-        # Our own tuple: it keeps every object alive for the GUID memo, whatever the caller does.
-        cdef tuple items = tuple(filters)
+        filters are filter tuples or, given the RuleFactory, Rules (composed from their fields,
+        and nothing else taken).  With check_duplicate_keys, two filters with the same key raise DuplicateKeyError before
+        anything reaches the backend; anything else raises NotAFilterError with its index."""
+        # Our own list: it keeps every object alive for the GUID memo, whatever the caller does.
+        cdef list items = list(filters)
         cdef Py_ssize_t n = len(items)
         cdef Py_ssize_t i = 0
-        cdef Py_ssize_t first
-        cdef wfp_arena arena
+        cdef Py_ssize_t start, count, first
+        cdef Py_ssize_t added = 0
+        cdef wfp_arena arena, whole_call
         cdef wfp_filter0 *array
-        cdef uint64_t *ids
+        cdef wfp_guid *keys = NULL
+        cdef uint64_t *ids = NULL
+        cdef PyObject **objects
+        cdef bint prefetch
         cdef wfp_bulk_result result
-        cdef int own = own_transaction
+        cdef uint32_t status
+        cdef bint own = own_transaction
+        cdef bint begun = False
+        cdef bint locked = False
         cdef guid_memo memo
         if n == 0:
             return []
         memset(&memo, 0, sizeof(memo))
         self.enter("FwpmFilterAdd0")
-        # Sized for a typical filter's conditions and strings so most batches need one chunk.
-        wfp_arena_init(&arena, <size_t>n * (sizeof(wfp_filter0) + 256))
+        # keys and ids live as long as the call; the filter structs, a chunk at a time.
+        wfp_arena_init(&whole_call, <size_t>n * (sizeof(wfp_guid) + sizeof(uint64_t)))
+        wfp_arena_init(&arena, <size_t>min(n, <Py_ssize_t>COMPOSE_CHUNK) * (sizeof(wfp_filter0) + 256))
         try:
             require_bulk_functions(self.backend, own)
-            array = <wfp_filter0 *>arena_alloc(&arena, <size_t>n * sizeof(wfp_filter0))
-            ids = <uint64_t *>arena_alloc(&arena, <size_t>n * sizeof(uint64_t))
+            keys = <wfp_guid *>arena_alloc(&whole_call, <size_t>n * sizeof(wfp_guid))
+            ids = <uint64_t *>arena_alloc(&whole_call, <size_t>n * sizeof(uint64_t))
+            objects = <PyObject **>arena_alloc(&whole_call, <size_t>n * sizeof(PyObject *))
             for i in range(n):
+                objects[i] = <PyObject *>items[i]  # borrowed: items holds them
+            prefetch = rules is not None and rules.direct
+            # Every key first: duplicates are found, and anything that is not a filter is
+            # refused, before the first chunk reaches the backend.
+            for i in range(n):
+                if prefetch:
+                    prefetch_rules(rules, objects, i, n, False)
+                item = <object>objects[i]
                 try:
-                    compose_filter(&arena, items[i], &array[i], &memo)
+                    if rules is None and type(item) is tuple:
+                        if len(<tuple>item) != 14 and len(<tuple>item) != 16:
+                            raise ValueError(
+                                f"a filter tuple has 14 or 16 items, got {len(<tuple>item)}")
+                        compose_guid((<tuple>item)[0], &keys[i])
+                    elif rules is not None and type(item) is rules.rule_type:
+                        if rule_get(rules, item, R_DISABLED) is True:
+                            item._to_wire()  # refuses it, as for any rule it cannot add
+                        compose_guid(rule_get(rules, item, R_KEY), &keys[i])
+                    elif rules is not None and isinstance(item, rules.rule_type):
+                        item = items[i] = item._to_wire()  # a subclass: its own filter tuple
+                        objects[i] = <PyObject *>item
+                        compose_guid((<tuple>item)[0], &keys[i])
+                    else:
+                        raise NotAFilterError(i)
+                except NotAFilterError:
+                    raise
                 except Exception as error:
                     error.add_note(f"while composing filter {i}")
                     raise
             if check_duplicate_keys and n > 1:
-                i = find_duplicate_key(&arena, array, n, &first)
+                i = find_duplicate_key(&whole_call, keys, n, &first)
                 if i >= 0:
                     raise DuplicateKeyError(i, first)
-            with nogil:
-                result = wfp_bulk_add_filters(self.backend, self.handle, array, <size_t>n, ids,
-                                              own)
-            if result.status != 0:
-                if result.failed_index == SIZE_MAX:
-                    raise CoreError(result.status, "FwpmTransaction0", None)
-                raise CoreError(result.status, "FwpmFilterAdd0", result.failed_index)
+            if own:
+                self.own_transaction_lock.acquire()
+                locked = True
+                with nogil:
+                    status = self.backend.transaction_begin(self.handle, 0)
+                if status != 0:
+                    raise CoreError(status, "FwpmTransaction0", None)
+                begun = True
+            # Composed and added a chunk at a time, in one arena reused (and so kept warm): the
+            # structs of a million filters would otherwise take as much memory as the engine.
+            for start in range(0, n, COMPOSE_CHUNK):
+                count = min(<Py_ssize_t>COMPOSE_CHUNK, n - start)
+                wfp_arena_reset(&arena)
+                array = <wfp_filter0 *>arena_alloc(&arena, <size_t>count * sizeof(wfp_filter0))
+                for i in range(start, start + count):
+                    if prefetch:
+                        prefetch_rules(rules, objects, i, n, True)
+                    compose_item(&arena, rules, <object>objects[i], &array[i - start], &memo,
+                                 &keys[i], i)
+                with nogil:
+                    result = wfp_bulk_add_filters(self.backend, self.handle, array,
+                                                  <size_t>count, ids + start, 0)
+                if result.status != 0:
+                    raise CoreError(result.status, "FwpmFilterAdd0", start + result.failed_index)
+                added = start + count
+            if own:
+                begun = False
+                with nogil:
+                    status = self.backend.transaction_commit(self.handle)
+                if status != 0:
+                    with nogil:  # a failed commit leaves the transaction open on some engines
+                        self.backend.transaction_abort(self.handle)
+                    raise CoreError(status, "FwpmTransaction0", None)
             return [ids[i] for i in range(n)]
+        except BaseException:
+            # All or nothing: wfp_bulk_add_filters has undone the chunk that failed.
+            if begun:
+                with nogil:
+                    self.backend.transaction_abort(self.handle)
+            elif not own and added:
+                with nogil:
+                    wfp_bulk_undo(self.backend, self.handle, ids, <size_t>added)
+            raise
         finally:
+            if locked:
+                self.own_transaction_lock.release()
             self.leave()
             wfp_arena_free(&arena)
+            wfp_arena_free(&whole_call)
 
     def delete_filter_by_id(self, uint64_t filter_id):
         cdef uint32_t status

@@ -1080,10 +1080,13 @@ def _filter_canon(wire: tuple) -> tuple:
     provider data, the id and the effective weight are left out.  Equal to _Filter.canon for
     the filter a policy declares, built without decoding anything into Rule objects."""
     provider, sublayer, callout, context = wire[4], wire[6], wire[10], wire[12]
+    conditions = wire[8]
+    if type(conditions) is bytes:  # a Rule's own, packed
+        conditions = _core.unpack_conditions(conditions)
     return (wire[1], wire[2], wire[3] & _COMPARED_FLAGS,
             None if provider is None else provider.int, wire[5].int,
             0 if sublayer is None else sublayer.int, wire[7],
-            tuple([(c[0].int, c[1], c[2]) for c in wire[8]]),
+            tuple([(c[0].int, c[1], c[2]) for c in conditions]),
             wire[9], None if callout is None else callout.int, wire[11],
             None if context is None else context.int)
 
@@ -1905,7 +1908,7 @@ def _differences(want: Any, have: Any, names: Sequence[str]) -> Tuple[str, ...]:
 
 
 def _rule_differences(want: Rule, have: Rule) -> Tuple[str, ...]:
-    if want._wire == have._wire:
+    if want._filter_tuple() == have._filter_tuple():
         return ()
     differing = []
     for name in _RULE_COMPARED:

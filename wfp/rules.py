@@ -296,7 +296,6 @@ _F_BOOTTIME = _core.FILTER_FLAG_BOOTTIME
 _F_HARD = _core.FILTER_FLAG_CLEAR_ACTION_RIGHT
 _F_PERMIT_IF_CALLOUT_MISSING = _core.FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED
 _F_DISABLED = _core.FILTER_FLAG_DISABLED
-_EMPTY_WEIGHT_WIRE = (_WIRE_EMPTY, None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -335,11 +334,12 @@ class Rule:
     data: Optional[bytes] = None
     id: Optional[int] = field(default=None, compare=False)
     effective_weight: Optional[int] = field(default=None, compare=False)
-    # The filter tuple for wfp._core, built once when the rule is made (see __getattr__ for a
-    # rule read back).
-    _wire: tuple = field(default=(), init=False, repr=False, compare=False)
-    # A rule read back: its conditions in wire form (tuples, or bytes packed by the binding)
-    # until ``conditions`` and ``_wire`` are first read.  None otherwise.
+    # The filter tuple of a rule read back whose fields do not say all of it (set by the
+    # binding); None for every other rule, whose filter the binding composes from its fields
+    # (``_filter_tuple()`` gives it as a tuple).
+    _wire: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
+    # The conditions in wire form: tuples, or bytes packed by the binding (None when ``_wire``
+    # is set).  A rule read back decodes ``conditions`` from them when first read.
     _conditions_wire: Any = field(default=None, init=False, repr=False, compare=False)
 
     # Written out rather than generated: rules are made by the hundred thousand, so the common
@@ -366,11 +366,8 @@ class Rule:
             sublayer = _check_key("sublayer", sublayer, optional=True)
         if provider is not None and type(provider) is not uuid.UUID:
             provider = _check_key("provider", provider, optional=True)
-        if weight is None:
-            weight_wire = _EMPTY_WEIGHT_WIRE
-        else:
+        if weight is not None:
             weight = _check_weight(weight)
-            weight_wire = _weight_to_wire(weight)
         if type(action) is not Action:
             coerced = _coerce_action(action)
             if coerced is None:
@@ -417,17 +414,16 @@ class Rule:
             data = _check_data("data", data)
         if id is not None and type(id) is not int:
             raise _invalid("FWP_E_INVALID_PARAMETER", "id", id, "expected an int")
+        # No filter tuple is kept: the binding composes the filter from the fields.  The
+        # encoded conditions are kept packed, one bytes object, when all are of fixed size.
         _RULE_FACTORY.fill(self, (
             layer, action, key, name, description, sublayer, weight, provider, persistent,
             boot_time, hard, permit_if_callout_missing, disabled, callout, data, id,
-            effective_weight,
-            (key, name, description, flags, provider, layer._value_, sublayer, weight_wire,
-             encoded, action._value_, callout, 0, None, data),
-            None, conditions))
+            effective_weight, None, _core.pack_wire_conditions(encoded), conditions))
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for an empty slot.  A rule the binding reads back from the engine leaves
-        # ``conditions`` (and, when its fields say all of it, ``_wire``) empty until first read.
+        # ``conditions`` empty until first read.
         if name == "conditions":
             wires = self._conditions_wire
             if wires is None:
@@ -437,15 +433,14 @@ class Rule:
             conditions = _decode_conditions(self.layer, wires)
             _set(self, "conditions", conditions)
             return conditions
-        if name == "_wire":
-            wire = self._wire_from_fields()
-            _set(self, "_wire", wire)
-            return wire
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def _wire_from_fields(self) -> tuple:
-        """The filter tuple of a rule read back whose fields determine it (see the binding's
-        RuleParser), its conditions as the binding left them."""
+    def _filter_tuple(self) -> tuple:
+        """The rule as the binding's filter tuple (built from the fields unless the binding
+        set ``_wire``), its conditions in the wire form the rule keeps."""
+        wire = self._wire
+        if wire is not None:
+            return wire
         flags = ((_F_PERSISTENT if self.persistent else 0) | (_F_BOOTTIME if self.boot_time else 0)
                  | (_F_HARD if self.hard else 0)
                  | (_F_PERMIT_IF_CALLOUT_MISSING if self.permit_if_callout_missing else 0)
@@ -460,7 +455,7 @@ class Rule:
         if self.disabled:
             raise _invalid("FWP_E_INVALID_FLAGS", "disabled", True,
                            "DISABLED is set by the engine and cannot be added")
-        return self._wire
+        return self._filter_tuple()
 
     @classmethod
     def _from_wire(cls, wire: tuple) -> "Rule":

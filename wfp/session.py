@@ -398,17 +398,16 @@ class Session:
         return self._call(self._core.get_filter_by_key, selector, _RULE_FACTORY)
 
     @staticmethod
-    def _wire_of(rule: Any, label: str) -> tuple:
-        if not isinstance(rule, Rule):
-            raise ValidationError(error_code("FWP_E_INVALID_PARAMETER"), field=label, value=rule,
-                                  reason="expected a wfp.Rule")
-        return rule._to_wire()
+    def _not_a_rule(value: Any, label: str) -> ValidationError:
+        return ValidationError(error_code("FWP_E_INVALID_PARAMETER"), field=label, value=value,
+                               reason="expected a wfp.Rule")
 
     def add_rule(self, rule: Rule) -> int:
         """Add one rule; returns its id."""
         self._check_open("FwpmFilterAdd0")
-        wire = self._wire_of(rule, "rule")
-        return self._call(self._core.add_filters, [wire], False)[0]
+        if not isinstance(rule, Rule):
+            raise self._not_a_rule(rule, "rule")
+        return self._call(self._core.add_filters, [rule], False, False, _RULE_FACTORY)[0]
 
     def add_rules(self, rules: Iterable[Rule]) -> List[int]:
         """Add many rules all-or-nothing, in one call into the engine; returns their ids.
@@ -419,16 +418,17 @@ class Session:
         the rule that failed, and nothing of the call is applied.
         """
         self._check_open("FwpmFilterAdd0")
-        rules = list(rules)
-        wires = [rule._to_wire() if type(rule) is Rule else self._wire_of(rule, f"rules[{i}]")
-                 for i, rule in enumerate(rules)]
+        rules = rules if type(rules) is list else list(rules)
         try:
-            # The binding checks the keys for duplicates before anything is sent.
-            return self._core.add_filters(wires, not self._in_transaction, True)
+            # The binding composes Rules from their fields, refuses anything else and checks
+            # the keys for duplicates, all before anything is sent.
+            return self._core.add_filters(rules, not self._in_transaction, True, _RULE_FACTORY)
+        except _core.NotAFilterError as refused:
+            raise self._not_a_rule(rules[refused.index], f"rules[{refused.index}]") from None
         except _core.DuplicateKeyError as duplicate:
             raise ValidationError(error_code("FWP_E_ALREADY_EXISTS"),
                                   field=f"rules[{duplicate.index}].key",
-                                  value=wires[duplicate.index][0],
+                                  value=rules[duplicate.index].key,
                                   reason=f"the same key as rules[{duplicate.first_index}]") from None
         except _core.CoreError as error:
             index = error.index

@@ -110,6 +110,8 @@ typedef struct wfp_arena {
 void wfp_arena_init(wfp_arena *arena, size_t first_chunk_size);
 /* Zeroed memory, or NULL when out of memory (the arena stays usable). */
 void *wfp_arena_alloc(wfp_arena *arena, size_t size);
+/* Everything allocated so far is released; the largest chunk is kept for what comes next. */
+void wfp_arena_reset(wfp_arena *arena);
 void wfp_arena_free(wfp_arena *arena);
 
 /* ---- bulk insertion ---- */
@@ -127,6 +129,8 @@ typedef struct wfp_bulk_result {
 wfp_bulk_result wfp_bulk_add_filters(const wfp_backend *backend, wfp_handle engine,
                                      const wfp_filter0 *filters, size_t n, uint64_t *ids,
                                      int own_transaction);
+/* Delete the n filters of ids, newest first: undoes adds made inside the caller's transaction. */
+void wfp_bulk_undo(const wfp_backend *backend, wfp_handle engine, const uint64_t *ids, size_t n);
 
 /* ---- enumeration pager: large pages, each freed exactly once ---- */
 typedef enum wfp_enum_kind {

@@ -38,10 +38,17 @@ wfp_bulk_result wfp_bulk_add_filters(const wfp_backend *backend, wfp_handle engi
     if (own_transaction) {
         backend->transaction_abort(engine);
     } else {
-        /* The caller's transaction must survive, so undo our part of it by id, newest first.
-           Without ids we cannot undo: callers inside a transaction must pass them. */
-        while (ids != NULL && i-- > 0)
-            backend->filter_delete_by_id(engine, ids[i]);
+        /* The caller's transaction must survive, so undo our part of it by id.  Without ids
+           we cannot undo: callers inside a transaction must pass them. */
+        if (ids != NULL)
+            wfp_bulk_undo(backend, engine, ids, i);
     }
     return result;
+}
+
+void wfp_bulk_undo(const wfp_backend *backend, wfp_handle engine, const uint64_t *ids, size_t n)
+{
+    /* Newest first, the reverse of the adds. */
+    while (n-- > 0)
+        backend->filter_delete_by_id(engine, ids[n]);
 }

@@ -37,7 +37,7 @@ def wire_tuples(session: wfp.Session) -> list:
 
 def plain_wire(rule: Rule) -> tuple:
     """A rule's filter tuple with packed conditions turned back into tuples."""
-    wire = rule._wire
+    wire = rule._filter_tuple()
     if type(wire[8]) is bytes:
         wire = wire[:8] + (_core.unpack_conditions(wire[8]),) + wire[9:]
     return wire
@@ -49,7 +49,7 @@ def assert_same_rule(built: Rule, decoded: Rule) -> None:
             assert getattr(built, f.name) == getattr(decoded, f.name), f.name
     assert type(built.action) is type(decoded.action)
     assert type(built.layer) is type(decoded.layer)
-    assert plain_wire(built) == decoded._wire
+    assert plain_wire(built) == decoded._filter_tuple()
 
 
 def mixed_rules(sublayer: uuid.UUID, provider: uuid.UUID) -> list:
@@ -105,8 +105,8 @@ def test_odd_filters_keep_their_whole_filter_tuple(static_session):
     decoded = {w[0]: Rule._from_wire(w) for w in wire_tuples(s)}
     for rule in s.rules():
         assert_same_rule(rule, decoded[rule.key])
-    assert s.rule(key_context)._wire[11] == 12345
-    assert s.rule(key_flags)._wire[3] & _core.FILTER_FLAG_INDEXED
+    assert s.rule(key_context)._filter_tuple()[11] == 12345
+    assert s.rule(key_flags)._filter_tuple()[3] & _core.FILTER_FLAG_INDEXED
 
 
 def test_read_back_rules_behave_like_the_rules_added(session):
@@ -174,7 +174,7 @@ def test_packed_conditions_unpack_to_the_filter_tuples(session):
     session.delete_rule(rule.key)
     session.add_rule(dataclasses.replace(rule, conditions=packable))
     (back,) = session.rules()
-    assert type(back._wire[8]) is bytes and back.conditions == packable
+    assert type(back._filter_tuple()[8]) is bytes and back.conditions == packable
 
 
 def test_packed_conditions_are_checked_before_use(session):
@@ -200,7 +200,7 @@ def test_a_subclass_of_rule_still_builds_and_stays_collectable(session):
     assert gc.is_tracked(rule)
     plain = Rule(name="sub", layer=V4, action=wfp.Action.BLOCK, key=rule.key,
                  conditions=[F.IP_REMOTE_PORT == 1])
-    assert rule._wire == plain._wire and rule.conditions == plain.conditions
+    assert rule._filter_tuple() == plain._filter_tuple() and rule.conditions == plain.conditions
     session.add_rule(rule)
     assert session.rule(rule.key).conditions == rule.conditions
 
@@ -290,7 +290,7 @@ def test_the_binding_finds_duplicate_keys_before_anything_is_added(session):
     _provider, sublayer = add_base(session)
     rules = [Rule(name=f"r{i}", layer=V4, action=wfp.Action.BLOCK, sublayer=sublayer)
              for i in range(50)]
-    wires = [r._wire for r in rules] + [rules[17]._wire]
+    wires = [r._filter_tuple() for r in rules] + [rules[17]._filter_tuple()]
     with pytest.raises(_core.DuplicateKeyError) as caught:
         session._core.add_filters(wires, True, True)
     assert (caught.value.index, caught.value.first_index) == (50, 17)
@@ -309,3 +309,48 @@ def test_names_are_written_as_utf16_exactly(session, name):
                                 _core.ACTION_BLOCK, None, 0, None, None)], False)
     got = session._core.get_filter_by_key(key)
     assert (got[1], got[2]) == (name, name[:3])
+
+
+def test_a_rule_keeps_its_conditions_packed_and_no_filter_tuple():
+    packable = Rule(name="p", layer=V4, action=wfp.Action.BLOCK,
+                    conditions=[F.IP_REMOTE_PORT == 1, F.IP_REMOTE_ADDRESS == "10.0.0.0/8"])
+    assert packable._wire is None and type(packable._conditions_wire) is bytes
+    assert len(packable._conditions_wire) == 2 * 48
+    blob = Rule(name="b", layer=V4, action=wfp.Action.BLOCK,
+                conditions=[F.ALE_APP_ID == b"\\device\\x.exe\0".decode().encode("utf-16-le")])
+    assert type(blob._conditions_wire) is tuple  # a blob is not of a packed type
+    assert Rule(name="none", layer=V4, action=wfp.Action.BLOCK)._conditions_wire == ()
+
+
+def test_rules_compose_from_their_fields_as_from_their_filter_tuples(session):
+    provider, sublayer = add_base(session)
+    rules = [
+        Rule(name="fields", layer=V4, action=wfp.Action.PERMIT, sublayer=sublayer,
+             provider=provider, weight=2**63 + 5, description="d", data=b"\x01\x02", hard=True,
+             persistent=False, conditions=[F.IP_REMOTE_PORT == 443, F.IP_PROTOCOL == 6]),
+        Rule(name="range", layer=V6, action=wfp.Action.BLOCK, weight=wfp.WeightRange(9),
+             conditions=[F.IP_REMOTE_ADDRESS == "2001:db8::/32"]),
+        Rule(name="boot", layer=V4, action=wfp.Action.BLOCK, boot_time=True,
+             conditions=[F.IP_LOCAL_PORT.between(1000, 2000)]),
+    ]
+    twins = [dataclasses.replace(r, key=uuid.uuid4()) for r in rules]
+    session.add_rules(rules)
+    session._core.add_filters([t._filter_tuple() for t in twins], True, True)
+    by_key = {r.key: r for r in session.rules()}
+    for rule, twin in zip(rules, twins):
+        mine, theirs = by_key[rule.key], by_key[twin.key]
+        assert dataclasses.replace(mine, key=twin.key) == theirs
+        assert mine.effective_weight == theirs.effective_weight
+        assert mine._filter_tuple()[1:] == theirs._filter_tuple()[1:]
+
+
+def test_the_binding_reaches_rule_slots_directly():
+    from wfp.rules import _RULE_FACTORY
+    assert _RULE_FACTORY.direct  # found every slot of Rule in its instances
+
+
+def test_add_rules_refuses_what_is_not_a_rule(session):
+    rules = [Rule(name="ok", layer=V4, action=wfp.Action.BLOCK), ("not", "a", "rule")]
+    with pytest.raises(wfp.ValidationError) as caught:
+        session.add_rules(rules)
+    assert caught.value.field == "rules[1]" and session.rules() == []

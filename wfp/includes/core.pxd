@@ -85,6 +85,7 @@ cdef extern from "wfp/core.h" nogil:
 
     void wfp_arena_init(wfp_arena *arena, size_t first_chunk_size)
     void *wfp_arena_alloc(wfp_arena *arena, size_t size)
+    void wfp_arena_reset(wfp_arena *arena)
     void wfp_arena_free(wfp_arena *arena)
 
     ctypedef struct wfp_bulk_result:
@@ -95,6 +96,8 @@ cdef extern from "wfp/core.h" nogil:
     wfp_bulk_result wfp_bulk_add_filters(const wfp_backend *backend, wfp_handle engine,
                                          const wfp_filter0 *filters, size_t n, uint64_t *ids,
                                          int own_transaction)
+    void wfp_bulk_undo(const wfp_backend *backend, wfp_handle engine, const uint64_t *ids,
+                       size_t n)
 
     ctypedef enum wfp_enum_kind:
         WFP_ENUM_FILTERS
