@@ -1912,3 +1912,5 @@ def app_id_from_file_name(str backend, str path):
 
 
 include "_classify.pxi"
+
+include "_digest.pxi"

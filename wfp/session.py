@@ -12,7 +12,7 @@ import gc
 import os
 import uuid
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, List, Optional, Union, cast
+from typing import Any, Callable, Iterable, Iterator, List, NamedTuple, Optional, Union, cast
 
 from wfp import _core
 from wfp.errors import BulkError, ValidationError, WFPError, error_from_code
@@ -169,6 +169,27 @@ def _rule_selector(key_or_id: Any) -> Union[int, uuid.UUID]:
                                   reason="a rule id is an unsigned 64-bit int")
         return key_or_id
     return cast(uuid.UUID, _check_key("key", key_or_id, optional=False))
+
+
+class FilterDigests(NamedTuple):
+    """What :meth:`Session.filter_digests` returns.
+
+    ``filters`` and ``sublayers`` are records of 32 bytes, sorted by key: the key (16 bytes,
+    ``uuid.UUID.bytes``) then the 16-byte digest of the object.  ``provider`` is the
+    provider's digest (None when the engine has no such provider), ``aggregate`` one digest of
+    all of them (equal exactly when all the records and the provider digest are).
+    """
+
+    filters: bytes
+    sublayers: bytes
+    provider: Optional[bytes]
+    aggregate: bytes
+
+    def filter_map(self) -> "dict[uuid.UUID, bytes]":
+        """The filter records as {key: digest}."""
+        data = self.filters
+        return {uuid.UUID(bytes=data[i:i + 16]): data[i + 16:i + 32]
+                for i in range(0, len(data), 32)}
 
 
 class Session:
@@ -410,6 +431,38 @@ class Session:
         wire = self._wire_of(rule, "rule")
         return self._call(self._core.add_filters, [wire], False)[0]
 
+    def filter_digests(self, provider: Any = None, *, records: bool = True) -> "FilterDigests":
+        """Content digests of a provider's rules, sublayers and the provider itself as the
+        engine holds them (inside a transaction: as the transaction sees them), computed in C
+        without building a Python object per rule.  ``provider`` None: every rule of the
+        engine, and no sublayers.  Without ``records`` only the aggregate is computed.
+
+        A digest is 128 bits of a non-cryptographic hash of the object's canonical form (see
+        ``src/core/digest.c``): equal objects give equal digests, and any change to a field
+        that says what an object does changes it.  It detects change; it is no proof against
+        someone crafting a collision.
+        """
+        self._check_open("FwpmFilterEnum0")
+        provider_key = _check_key("provider", provider, optional=True)
+        return FilterDigests(*self._call(_core.provider_digests, self._core, provider_key,
+                                         bool(records)))
+
+    def _add_filter_wires(self, wires: List[tuple], rule_at: Callable[[int], Any]) -> List[int]:
+        """add_rules for filter tuples made and checked elsewhere (the binding's form);
+        ``rule_at(index)`` gives the Rule a BulkError names."""
+        try:
+            # The binding checks the keys for duplicates before anything is sent.
+            return self._core.add_filters(wires, not self._in_transaction, True)
+        except _core.DuplicateKeyError as duplicate:
+            raise ValidationError(error_code("FWP_E_ALREADY_EXISTS"),
+                                  field=f"rules[{duplicate.index}].key",
+                                  value=wires[duplicate.index][0],
+                                  reason=f"the same key as rules[{duplicate.first_index}]") from None
+        except _core.CoreError as error:
+            index = error.index
+            raise BulkError(_translate(error), index,
+                            rule_at(index) if index is not None else None) from None
+
     def add_rules(self, rules: Iterable[Rule]) -> List[int]:
         """Add many rules all-or-nothing, in one call into the engine; returns their ids.
 
@@ -422,18 +475,7 @@ class Session:
         rules = list(rules)
         wires = [rule._to_wire() if type(rule) is Rule else self._wire_of(rule, f"rules[{i}]")
                  for i, rule in enumerate(rules)]
-        try:
-            # The binding checks the keys for duplicates before anything is sent.
-            return self._core.add_filters(wires, not self._in_transaction, True)
-        except _core.DuplicateKeyError as duplicate:
-            raise ValidationError(error_code("FWP_E_ALREADY_EXISTS"),
-                                  field=f"rules[{duplicate.index}].key",
-                                  value=wires[duplicate.index][0],
-                                  reason=f"the same key as rules[{duplicate.first_index}]") from None
-        except _core.CoreError as error:
-            index = error.index
-            raise BulkError(_translate(error), index,
-                            rules[index] if index is not None else None) from None
+        return self._add_filter_wires(wires, rules.__getitem__)
 
     def delete_rule(self, key_or_id: Any) -> None:
         """Delete a rule by key (UUID or Rule) or id (int)."""
