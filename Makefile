@@ -11,7 +11,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 THREADS := -pthread
 
 CORE_SRC := src/core/arena.c src/core/bulk.c src/core/enum.c src/core/strings.c \
-            src/core/errors.c src/core/ids.c
+            src/core/errors.c src/core/ids.c src/core/digest.c
 SIM_SRC := $(filter-out src/sim/fwpuclnt_exports.c,$(wildcard src/sim/*.c))
 LIB_SRC := $(CORE_SRC) $(SIM_SRC)
 LIB_HDR := $(wildcard include/wfp/*.h src/sim/*.h)

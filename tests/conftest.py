@@ -25,6 +25,15 @@ def _work_outside_the_source_tree(tmp_path_factory):
     os.chdir(previous)
 
 
+@pytest.fixture(autouse=True)
+def _policy_cache_of_the_test(tmp_path_factory, monkeypatch):
+    """Each test's own re-apply cache of policy files (never the user's), child processes
+    included."""
+    path = tmp_path_factory.mktemp("policy-cache") / "policy-cache.json"
+    monkeypatch.setenv("WFPKIT_POLICY_CACHE", str(path))
+    return path
+
+
 @pytest.fixture
 def engine() -> wfp.SimEngine:
     """An embedded engine of this test's own, in memory."""

@@ -2224,3 +2224,5 @@ def app_id_from_file_name(str backend, str path):
 
 
 include "_classify.pxi"
+
+include "_digest.pxi"

@@ -435,8 +435,11 @@ def cmd_apply(session: wfp.Session, args: argparse.Namespace) -> int:
     with Progress() as progress:
         progress.phase("comparing with the engine")
         preview = policy.plan(session, prune=args.prune)
+    # The preview is carried out as shown unless the provider's objects changed meanwhile
+    # (Policy.apply checks their digest inside its transaction, and plans again if so).
     return _carry_out(args, preview,
-                      lambda report: policy.apply(session, prune=args.prune, progress=report))
+                      lambda report: policy.apply(session, prune=args.prune, plan=preview,
+                                                  progress=report))
 
 
 def _show_applied(args: argparse.Namespace, applied: policies.Plan) -> int:

@@ -30,7 +30,6 @@ import hashlib
 import ipaddress
 import itertools
 import json
-import marshal
 import os
 import re
 import socket
@@ -43,7 +42,7 @@ from typing import (
     Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union,
 )
 
-from wfp import _core, _ids
+from wfp import _core, _ids, _policy_cache
 from wfp.appid import app_id
 from wfp.errors import NotFound, ValidationError, WFPError
 from wfp.fields import (
@@ -51,14 +50,13 @@ from wfp.fields import (
     coerce_layer, encode_condition,
 )
 from wfp.rules import Action, Provider, Rule, RuleDecoder, Sublayer, WeightRange, error_code
-from wfp.session import _ENUM_EVERYTHING
 
 __all__ = [
     "load", "loads", "Policy", "Plan", "Change", "PolicyError", "RuleOrigin", "Snapshot",
     "load_snapshot", "read_document", "render_toml", "CHUNK_MAX_ENTRIES", "CHUNK_MIN_ENTRIES", "CHUNK_BOUNDARY_MODULUS",
     "POLICY_NAMESPACE", "FORMAT_VERSION", "schema_path", "provider_key_for", "sublayer_key_for",
     "rule_key_for", "read_address_list", "parse_prefix", "collapse", "collapse_prefixes",
-    "chunk_entries", "STAMP_PREFIX",
+    "chunk_entries",
 ]
 
 FORMAT_VERSION = 1
@@ -235,13 +233,20 @@ class _Source:
 
 
 def _read_text(path: Path, what: str, where: str = "") -> str:
+    return _decode_text(path, _read_bytes(path, what, where))
+
+
+def _read_bytes(path: Path, what: str, where: str = "") -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise PolicyError(_FILE_NOT_FOUND, path, where, f"{what} not found") from None
     except OSError as error:
         raise PolicyError(_FILE_NOT_FOUND, path, where,
                           f"cannot read the {what}: {error.strerror or error}") from None
+
+
+def _decode_text(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -338,8 +343,9 @@ def _prefix_network(prefix: Prefix) -> Network:
             else ipaddress.IPv6Network((value, length)))
 
 
-def _read_prefixes(path: Path, where: str) -> List[Prefix]:
-    text = _read_text(path, "address list", where)
+def _read_prefixes(path: Path, where: str, data: Optional[bytes] = None) -> List[Prefix]:
+    text = _decode_text(path, data if data is not None else
+                        _read_bytes(path, "address list", where))
     prefixes: List[Prefix] = []
     append = prefixes.append
     for number, raw in enumerate(text.splitlines(), 1):
@@ -814,6 +820,7 @@ def _parse_values(ctx: _Context, meta: _FieldMeta, key: str, spec: Any, loader: 
                 if not isinstance(program, str):
                     raise ictx.fail(f"an app is a program path, got {program!r}",
                                     code=_TYPE_MISMATCH, value=program)
+                loader.uses_system = True
                 try:
                     blob = app_id(program)
                 except WFPError as error:
@@ -869,17 +876,26 @@ def _file_prefixes(ctx: _Context, name: Any, loader: "_Loader", is_address: bool
 
 
 class _Loader:
-    """State of one load: where relative paths start, and address lists already read."""
+    """State of one load: where relative paths start, address lists already read (with the
+    digest of their bytes, for the re-apply cache), and whether anything was read from the
+    system rather than the files (app ids), which the re-apply cache cannot watch."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, known: Optional[Dict[Path, bytes]] = None) -> None:
         self.base = base
         self._lists: Dict[Path, List[Prefix]] = {}
+        self._known = known or {}
+        self.digests: Dict[Path, str] = {}
+        self.uses_system = False
 
     def address_list(self, name: str, where: str) -> List[Prefix]:
         path = Path(name) if Path(name).is_absolute() else self.base / name
         key = path.resolve()
         if key not in self._lists:
-            self._lists[key] = _read_prefixes(path, where)
+            data = self._known.get(key)
+            if data is None:
+                data = _read_bytes(path, "address list", where)
+            self.digests[key] = _policy_cache.file_digest(data)
+            self._lists[key] = _read_prefixes(path, where, data)
         return self._lists[key]
 
 
@@ -1049,48 +1065,6 @@ class RuleOrigin(NamedTuple):
     chunk: str
 
 
-# Provider data of every filter a policy adds: this prefix, then the 16-byte BLAKE2b of the
-# filter's canonical form (_Filter.canon: every field that goes to the engine but the provider
-# data itself, in wire form, serialised with marshal format 2).  The version byte changes
-# whenever that form or its serialisation does; a filter whose provider data is not the stamp
-# the policy would write now is replaced, so a filter written by another version (or by hand)
-# is brought in line on the next apply.
-STAMP_PREFIX = b"wfpkit-policy\x01"
-_STAMP_DIGEST_SIZE = 16
-
-# The filter flags a policy sets or a wfp.Rule describes; the engine's own (DISABLED, INDEXED)
-# take no part in comparisons, as in wfp.Rule equality.
-_COMPARED_FLAGS = (_core.FILTER_FLAG_PERSISTENT | _core.FILTER_FLAG_BOOTTIME
-                   | _core.FILTER_FLAG_HAS_PROVIDER_CONTEXT | _core.FILTER_FLAG_CLEAR_ACTION_RIGHT
-                   | _core.FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED)
-
-
-def _stamp_of(canon: tuple) -> bytes:
-    """The provider data a policy writes for a filter of this canonical form."""
-    try:
-        encoded = marshal.dumps(canon, 2)  # format 2 writes no back-references: canonical
-    except ValueError:  # a payload type marshal does not take (none the binding produces)
-        encoded = repr(canon).encode("utf-8", "surrogatepass")
-    return STAMP_PREFIX + hashlib.blake2b(encoded, digest_size=_STAMP_DIGEST_SIZE).digest()
-
-
-def _filter_canon(wire: tuple) -> tuple:
-    """The canonical form of a filter tuple of the binding (read back, or a Rule's own): its
-    fields in wire form, GUIDs as ints and flags limited to _COMPARED_FLAGS; the key, the
-    provider data, the id and the effective weight are left out.  Equal to _Filter.canon for
-    the filter a policy declares, built without decoding anything into Rule objects."""
-    provider, sublayer, callout, context = wire[4], wire[6], wire[10], wire[12]
-    conditions = wire[8]
-    if type(conditions) is bytes:  # a Rule's own, packed
-        conditions = _core.unpack_conditions(conditions)
-    return (wire[1], wire[2], wire[3] & _COMPARED_FLAGS,
-            None if provider is None else provider.int, wire[5].int,
-            0 if sublayer is None else sublayer.int, wire[7],
-            tuple([(c[0].int, c[1], c[2]) for c in conditions]),
-            wire[9], None if callout is None else callout.int, wire[11],
-            None if context is None else context.int)
-
-
 _WIRE_EMPTY, _WIRE_UINT8, _WIRE_UINT64 = (int(DataType.EMPTY), int(DataType.UINT8),
                                           int(DataType.UINT64))
 
@@ -1127,16 +1101,15 @@ class _Settings:
 class _Filter:
     """One filter a policy declares, checked but not yet a wfp.Rule.
 
-    Planning compares ``canon()`` and ``stamp`` with the engine's tuples; a wfp.Rule is made
-    (``build()``) only for a filter to add or replace, or when :attr:`Policy.rules` is read.
-    ``entries`` are its condition values (an _Entry each), ``wires`` the same in canonical wire
-    form ``(field key as int, match, (data type, payload))``; ``key`` is the key as an int.
+    ``wire()`` is the filter in the binding's form, what is added (and digested, to compare
+    it with the engine's); a wfp.Rule is made (``build()``) only for a filter whose change a
+    plan describes, or when :attr:`Policy.rules` is read.  ``entries`` are its condition
+    values (an _Entry each), ``wires`` the same in wire form ``(field key, match, (data type,
+    payload))``; ``key`` is the key as an int.
     """
 
     __slots__ = ("key", "name", "rule", "index", "layer", "chunk", "settings", "entries",
-                 "wires", "_stamp", "_built")
-
-    stamped = True  # its provider data is the policy's stamp (not so for a snapshot's rules)
+                 "wires", "_built")
 
     def __init__(self, key: int, name: str, rule: str, index: int, layer: _LayerMeta,
                  chunk: str, settings: _Settings, entries: tuple, wires: tuple) -> None:
@@ -1149,27 +1122,17 @@ class _Filter:
         self.settings = settings
         self.entries = entries
         self.wires = wires
-        self._stamp: Optional[bytes] = None
         self._built: Optional[Rule] = None
 
-    def canon(self) -> tuple:
-        """The filter's fields in the form _filter_canon gives the engine's tuple of it (made
-        afresh each time: a plan keeps no 100,000 of them alive)."""
+    def wire(self) -> tuple:
+        """The filter tuple the binding adds (made afresh: a plan keeps no 100,000 alive)."""
         settings = self.settings
-        return (self.name, settings.description, settings.flags, settings.provider_int,
-                self.layer.key_int, settings.sublayer_int, settings.weight_wire, self.wires,
-                settings.action_int, None, 0, None)
-
-    @property
-    def stamp(self) -> bytes:
-        """The provider data this filter is written with (see STAMP_PREFIX)."""
-        stamp = self._stamp
-        if stamp is None:
-            stamp = self._stamp = _stamp_of(self.canon())
-        return stamp
+        return (_uuid_of(self.key), self.name, settings.description, settings.flags,
+                settings.provider, self.layer.key, settings.sublayer, settings.weight_wire,
+                self.wires, settings.action_int, None, 0, None, None)
 
     def build(self, decode: Optional[Callable[[tuple], Rule]] = None) -> Rule:
-        """The filter as a wfp.Rule (made once), its provider data the stamp.
+        """The filter as a wfp.Rule (made once).
 
         Loading checked and encoded every value as wfp.Rule would (``_Loading.wire``), so the
         Rule is made from the filter tuple, as one read back from the engine is (``decode``, a
@@ -1178,13 +1141,7 @@ class _Filter:
         """
         rule = self._built
         if rule is None:
-            settings = self.settings
-            rule = self._built = (decode or Rule._from_wire)((
-                _uuid_of(self.key), self.name, settings.description, settings.flags,
-                settings.provider, self.layer.key, settings.sublayer, settings.weight_wire,
-                tuple([(entry.field.key, wire[1], wire[2])
-                       for entry, wire in zip(self.entries, self.wires)]),
-                settings.action_int, None, 0, None, self.stamp, None, None))
+            rule = self._built = (decode or Rule._from_wire)(self.wire() + (None, None))
         return rule
 
     def origin(self) -> RuleOrigin:
@@ -1197,16 +1154,60 @@ class Policy:
     ``rules`` holds one :class:`wfp.Rule` per filter (after fan-out over layers and families
     and chunking of long lists), in file order; ``origins`` maps each rule key to the file's
     rule it came from.  Both are built when first read: planning and applying build Rules only
-    for the filters they add or replace.
+    for the filters whose changes they describe.
+
+    A policy loaded from a file that the re-apply cache knows (the same bytes, lists included,
+    applied before) is parsed only when something needs its contents: :attr:`parsed` says
+    whether that has happened.
     """
 
     def __init__(self, path: Path, provider: Provider, sublayers: Tuple[Sublayer, ...],
                  filters: Tuple[_Filter, ...]) -> None:
         self._path = path
-        self._provider = provider
-        self._sublayers = sublayers
-        self._filters = filters
+        self._provider: Optional[Provider] = provider
+        self._sublayers: Tuple[Sublayer, ...] = sublayers
+        self._filter_tuple: Optional[Tuple[_Filter, ...]] = filters
         self._rules: Optional[Tuple[Rule, ...]] = None
+        # The re-apply cache: its file, this file's digest and the lists read (path, digest),
+        # whether the policy may be remembered, and for an unparsed policy the entry found and
+        # the bytes to parse.
+        self._cache_path: Optional[Path] = None
+        self._file_digest: Optional[str] = None
+        self._list_digests: List[Tuple[str, str]] = []
+        self._rememberable = False
+        self._entry: Any = None
+        self._unparsed: Optional[Tuple[bytes, Dict[Path, bytes]]] = None
+
+    @classmethod
+    def _known(cls, path: Path, raw: bytes, lists: Dict[Path, bytes], entry: Any,
+               cache_path: Path) -> "Policy":
+        policy = cls(path, None, (), None)  # type: ignore[arg-type]
+        policy._cache_path, policy._file_digest = cache_path, entry.digest
+        policy._list_digests, policy._rememberable = list(entry.lists), True
+        policy._entry, policy._unparsed = entry, (raw, lists)
+        return policy
+
+    @property
+    def parsed(self) -> bool:
+        """Whether the file has been read into filters (False after a load that matched the
+        re-apply cache, until something needs the contents)."""
+        return self._unparsed is None
+
+    def _parse(self) -> None:
+        if self._unparsed is None:
+            return
+        raw, lists = self._unparsed
+        with _collector_paused():
+            text = _decode_text(self._path, raw)
+            loaded = _build_policy(_parse_document(self._path, text), known_lists=lists)
+        self._provider, self._sublayers = loaded._provider, loaded._sublayers
+        self._filter_tuple = loaded._filter_tuple
+        self._unparsed = None
+
+    @property
+    def _filters(self) -> Tuple[_Filter, ...]:
+        self._parse()
+        return self._filter_tuple  # type: ignore[return-value]
 
     @property
     def path(self) -> Path:
@@ -1216,20 +1217,23 @@ class Policy:
     @property
     def provider(self) -> Provider:
         """The provider the file declares."""
-        return self._provider
+        self._parse()
+        return self._provider  # type: ignore[return-value]
 
     @property
     def sublayers(self) -> Tuple[Sublayer, ...]:
         """The sublayers the file declares, in file order."""
+        self._parse()
         return self._sublayers
 
     @property
     def rules(self) -> Tuple[Rule, ...]:
         """Every filter of the policy as a wfp.Rule, in file order."""
         if self._rules is None:
+            filters = self._filters
             with _collector_paused():
                 decode = RuleDecoder().decode
-                self._rules = tuple([f.build(decode) for f in self._filters])
+                self._rules = tuple([f.build(decode) for f in filters])
         return self._rules
 
     @property
@@ -1240,52 +1244,81 @@ class Policy:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Policy):
             return NotImplemented
-        return (self._path == other._path and self._provider == other._provider
-                and self._sublayers == other._sublayers
-                and [(f.key, f.stamp) for f in self._filters]
-                == [(f.key, f.stamp) for f in other._filters])
+        return (self._path == other._path and self.provider == other.provider
+                and self.sublayers == other.sublayers
+                and [f.wire() for f in self._filters] == [f.wire() for f in other._filters])
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return (f"Policy(path={str(self._path)!r}, provider={self._provider.name!r}, "
-                f"sublayers={len(self._sublayers)}, filters={len(self._filters)})")
+        if not self.parsed:
+            return f"Policy(path={str(self._path)!r}, not parsed)"
+        return (f"Policy(path={str(self._path)!r}, provider={self.provider.name!r}, "
+                f"sublayers={len(self.sublayers)}, filters={len(self._filters)})")
 
     def plan(self, session: Any, *, prune: bool = False) -> "Plan":
         """What applying this policy to the session's engine would change (nothing is changed).
 
         Without ``prune`` the objects of the provider that the file does not declare are kept
         (and counted in :attr:`Plan.kept`); with it they are deleted.  Objects of other
-        providers are never touched.
+        providers are never touched.  Pass the plan to :meth:`apply` to carry out this one.
         """
-        return _plan(session, _Desired.of_policy(self), prune=prune)
+        with _collector_paused():
+            known = _known_plan(session, self, prune)
+            if known is not None:
+                return known
+            return _compare(session, _Desired.of_policy(self), prune=prune)
 
-    def apply(self, session: Any, *, prune: bool = False,
+    def apply(self, session: Any, *, prune: bool = False, plan: Optional["Plan"] = None,
               progress: Optional[Callable[[str], None]] = None) -> "Plan":
         """Make the engine match the policy, in one transaction; returns the plan it carried out.
 
-        The plan is computed inside the transaction, so nothing can change between the
-        comparison and the writes.  When there is nothing to change nothing is written.  On any
-        failure the transaction is aborted and the engine is exactly as before.
+        ``plan``, made by :meth:`plan` of this policy on this session with the same ``prune``,
+        is carried out as it is when the digest of the provider's objects in the engine, taken
+        inside the transaction, is still the one it was made against; otherwise (or without a
+        plan) the plan is made inside the transaction.  Either way nothing can change between
+        the comparison and the writes.  When there is nothing to change nothing is written.  On
+        any failure the transaction is aborted and the engine is exactly as before.
         """
-        return _apply(session, _Desired.of_policy(self), prune=prune, progress=progress)
+        return _apply(session, self, prune=prune, plan=plan, progress=progress)
 
 
-def load(path: Union[str, os.PathLike]) -> Policy:
+def load(path: Union[str, os.PathLike], *, cache: Any = None) -> Policy:
     """Read and check a policy file (TOML, or JSON by its ``.json`` suffix or leading ``{``).
 
     Every problem raises :class:`PolicyError` naming the file, the line when known, the rule
     and the key; nothing is sent to an engine.
+
+    ``cache`` is the re-apply cache (docs/policy.md): None for the default (the
+    ``WFPKIT_POLICY_CACHE`` environment variable, a path or ``off``, else the user's cache
+    directory), False for none, or a file path.  When the file and its address lists are byte
+    for byte those of an earlier successful apply, the file is not parsed now
+    (:attr:`Policy.parsed`): it is known to be good, and planning may not need it at all.
     """
     path = Path(path)
+    cache_path = _policy_cache.resolve(cache)
+    raw = _read_bytes(path, "policy file")
+    digest = None
+    if cache_path is not None:
+        digest = _policy_cache.file_digest(raw)
+        try:
+            found = _policy_cache.lookup(cache_path, path.resolve(), digest)
+        except OSError:
+            found = None
+        if found is not None:
+            return Policy._known(path, raw, found[1], found[0], cache_path)
     with _collector_paused():
-        return _build_policy(_parse_document(path, _read_text(path, "policy file")))
+        policy = _build_policy(_parse_document(path, _decode_text(path, raw)))
+    if cache_path is not None:
+        policy._cache_path, policy._file_digest = cache_path, digest
+    return policy
 
 
 def loads(text: str, *, path: Union[str, os.PathLike] = "<policy.toml>",
           base: Union[str, os.PathLike, None] = None) -> Policy:
     """A policy from text; ``path``'s suffix picks the format and names it in messages,
-    ``base`` is where relative address list paths start (the current directory by default)."""
+    ``base`` is where relative address list paths start (the current directory by default).
+    Such a policy is never remembered by the re-apply cache."""
     with _collector_paused():
         source = _parse_document(Path(path), text)
         return _build_policy(source, Path(base) if base is not None else Path.cwd())
@@ -1311,11 +1344,12 @@ class _Loading:
                  "targets", "_encoded")
 
     def __init__(self, source: _Source, base: Path, provider: Provider,
-                 sublayers: Dict[str, Sublayer]) -> None:
+                 sublayers: Dict[str, Sublayer],
+                 known_lists: Optional[Dict[Path, bytes]] = None) -> None:
         self.source = source
         self.provider = provider
         self.sublayers = sublayers
-        self.loader = _Loader(base)
+        self.loader = _Loader(base, known_lists)
         self.rule_key = _RuleKeys(provider.key)
         self.settings: Dict[tuple, _Settings] = {}
         self.values: Dict[tuple, _FieldValues] = {}
@@ -1356,7 +1390,7 @@ class _Loading:
                     value = (data_type, entry.value)
         if value is None:
             value = self._encode(layer, entry)
-        wire = entry.wire = (field.key_int, entry.match._value_, value)
+        wire = entry.wire = (field.key, entry.match._value_, value)
         entry.wire_layer = layer
         return wire
 
@@ -1398,7 +1432,8 @@ class _Loading:
         return found
 
 
-def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
+def _build_policy(source: _Source, base: Optional[Path] = None, *,
+                  known_lists: Optional[Dict[Path, bytes]] = None) -> Policy:
     data = source.data
     base = base if base is not None else source.path.parent
     root = _Context(source, "", None)
@@ -1437,7 +1472,7 @@ def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
                                    name=name, description=_get_text(sctx, item, "description"),
                                    weight=weight, provider=provider_key, persistent=sub_persistent)
 
-    state = _Loading(source, base, provider, sublayers)
+    state = _Loading(source, base, provider, sublayers, known_lists)
     filters: List[_Filter] = []
     seen: Dict[Tuple[str, str], int] = {}
     by_key: Dict[int, _Filter] = {}
@@ -1462,7 +1497,10 @@ def _build_policy(source: _Source, base: Optional[Path] = None) -> Policy:
     # The parsed document of a large file is the bulk of what loading allocated; nothing
     # needs it once the filters are made.
     source.data = {}
-    return Policy(source.path, provider, tuple(sublayers.values()), tuple(filters))
+    policy = Policy(source.path, provider, tuple(sublayers.values()), tuple(filters))
+    policy._list_digests = sorted((str(p), d) for p, d in state.loader.digests.items())
+    policy._rememberable = not state.loader.uses_system
+    return policy
 
 
 def _item_context(source: _Source, section: str, index: int, item: Any) -> _Context:
@@ -1813,18 +1851,65 @@ class Change(NamedTuple):
         return f"{sign} {self.kind} {self.name!r}{where}" + (f" ({detail})" if detail else "")
 
 
-@dataclass(frozen=True)
 class Plan:
     """The difference between a policy and an engine: the changes to make, in order.
 
     ``kept`` counts objects of the provider that the file does not declare and that stay
     (prune was not asked); ``unchanged`` counts declared objects already as declared.
+
+    The rules a plan adds are made into :class:`wfp.Rule` objects only when :attr:`changes`
+    is first read: carrying out a plan of 100,000 additions needs none of them.
     """
 
-    changes: Tuple[Change, ...]
-    unchanged: int = 0
-    kept: int = 0
-    prune: bool = False
+    __slots__ = ("_entries", "_changes", "_counts", "unchanged", "kept", "prune", "_basis")
+
+    def __init__(self, changes: Sequence[Change] = (), unchanged: int = 0, kept: int = 0,
+                 prune: bool = False) -> None:
+        self._changes: Optional[Tuple[Change, ...]] = tuple(changes)
+        self._entries: Optional[list] = None
+        self._counts: Optional[Dict[str, int]] = None
+        self.unchanged = unchanged
+        self.kept = kept
+        self.prune = prune
+        # (policy, binding session, prune, aggregate digest, provider key): what the plan was
+        # made from, for Policy.apply to check it still holds.
+        self._basis: Optional[tuple] = None
+
+    @classmethod
+    def _of_entries(cls, entries: list, *, unchanged: int, kept: int, prune: bool,
+                    basis: Optional[tuple]) -> "Plan":
+        """A plan whose rule additions are kept as the declared filters (made into Changes
+        when ``changes`` is first read)."""
+        plan = cls((), unchanged, kept, prune)
+        plan._changes, plan._entries, plan._basis = None, entries, basis
+        return plan
+
+    @property
+    def changes(self) -> Tuple[Change, ...]:
+        """Every change, in the order they are listed (the order of the file for rules)."""
+        if self._changes is None:
+            with _collector_paused():
+                decode = RuleDecoder().decode
+                made = []
+                for entry in self._entries or ():
+                    if type(entry) is not Change:
+                        rule = entry.build(decode)
+                        entry = Change("add", "rule", rule.key, rule.name, after=rule)
+                    made.append(entry)
+                self._changes = tuple(made)
+        return self._changes
+
+    def _count(self, action: str) -> int:
+        if self._counts is None:
+            counts = {"add": 0, "delete": 0, "replace": 0}
+            if self._changes is not None:
+                for change in self._changes:
+                    counts[change.action] += 1
+            else:
+                for entry in self._entries or ():
+                    counts[entry.action if type(entry) is Change else "add"] += 1
+            self._counts = counts
+        return self._counts[action]
 
     def _of(self, action: str) -> List[Change]:
         return [c for c in self.changes if c.action == action]
@@ -1847,12 +1932,12 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         """Whether applying would change the engine."""
-        return bool(self.changes)
+        return bool(self._changes if self._changes is not None else self._entries)
 
     def summary(self) -> str:
         """``3 to add, 1 to replace, 0 to delete`` plus what is kept or unchanged."""
-        text = (f"{len(self.adds)} to add, {len(self.replacements)} to replace, "
-                f"{len(self.deletes)} to delete; {self.unchanged} unchanged")
+        text = (f"{self._count('add')} to add, {self._count('replace')} to replace, "
+                f"{self._count('delete')} to delete; {self.unchanged} unchanged")
         if self.kept:
             text += (f"; {self.kept} object(s) of the provider not in the file kept "
                      "(--prune deletes them)")
@@ -1861,9 +1946,22 @@ class Plan:
     def to_dict(self) -> dict:
         """A JSON-ready description (``wfp plan --json``)."""
         return {"changes": [c.to_dict() for c in self.changes],
-                "add": len(self.adds), "replace": len(self.replacements),
-                "delete": len(self.deletes), "unchanged": self.unchanged, "kept": self.kept,
-                "prune": self.prune}
+                "add": self._count("add"), "replace": self._count("replace"),
+                "delete": self._count("delete"), "unchanged": self.unchanged,
+                "kept": self.kept, "prune": self.prune}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Plan):
+            return NotImplemented
+        return ((self.unchanged, self.kept, self.prune) == (other.unchanged, other.kept,
+                                                              other.prune)
+                and self.changes == other.changes)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"Plan(changes={self.changes!r}, unchanged={self.unchanged}, kept={self.kept}, "
+                f"prune={self.prune})")
 
 
 @dataclass
@@ -1874,30 +1972,27 @@ class _Desired:
     sublayers: List[Sublayer]
     filters: Sequence[Any]  # _Filter (a policy's) or _GivenRule (a snapshot's)
     scope_providers: List[uuid.UUID]  # providers whose undeclared objects prune may delete
-    prunable: bool
+    prunable: bool  # a policy's: everything of its provider is its business
+    source: Any = None  # the Policy, whose plans record what they were made from
 
     @classmethod
     def of_policy(cls, policy: Policy) -> "_Desired":
         return cls([policy.provider], list(policy.sublayers), policy._filters,
-                   [policy.provider.key], True)
+                   [policy.provider.key], True, policy)
 
 
 class _GivenRule:
-    """A rule given as a wfp.Rule (a snapshot's), with what planning compares of it."""
+    """A rule given as a wfp.Rule (a snapshot's), with what planning asks of it."""
 
-    __slots__ = ("key", "name", "stamp", "_canon", "_rule")
-
-    stamped = False  # its provider data is whatever the snapshot holds
+    __slots__ = ("key", "name", "_rule")
 
     def __init__(self, rule: Rule) -> None:
         self.key = rule.key.int
         self.name = rule.name
-        self.stamp = rule.data
-        self._canon = _filter_canon(rule._to_wire())
         self._rule = rule
 
-    def canon(self) -> tuple:
-        return self._canon
+    def wire(self) -> tuple:
+        return self._rule._to_wire()
 
     def build(self, decode: Any = None) -> Rule:
         return self._rule
@@ -1922,32 +2017,42 @@ def _rule_differences(want: Rule, have: Rule) -> Tuple[str, ...]:
     return tuple(differing)
 
 
-def _rule_wires(session: Any, provider_key: Optional[uuid.UUID]) -> List[tuple]:
-    """The filters of a provider (or all) as the binding's plain tuples, decoding none of them.
-
-    Planning compares these tuples with the policy's canonical forms (_filter_canon) and makes
-    wfp.Rule objects only of the filters that change.  Session has no public call that returns
-    tuples (Session.rules() returns Rules), so this one function calls the binding's
-    enumeration directly; it is the only use of the private ``session._core`` here.
-    """
-    session._check_open("FwpmFilterEnum0")
-    return session._call(session._core.filters, provider_key, None,
-                         _core.FILTER_ENUM_OVERLAPPING, _ENUM_EVERYTHING, _core.ACTION_MASK_ANY,
-                         (), None, None)
-
-
-_RESTAMP_REASON = ("its provider data is not this policy's stamp (written by another version "
-                   "or changed outside the policy)")
 _CASCADE_REASON = "its provider or sublayer is replaced"
+# Up to this many rules read back one by one; more, by enumerating their provider.
+_RULES_READ_BY_KEY = 512
 
 
-def _plan(session: Any, desired: _Desired, *, prune: bool) -> Plan:
-    with _collector_paused():
-        return _compare(session, desired, prune=prune)
+def _existing_rules(session: Any, keys: Sequence[int], provider: Optional[uuid.UUID]
+                    ) -> Dict[int, Rule]:
+    """The engine's rules under these keys (ints), as wfp.Rules."""
+    if not keys:
+        return {}
+    if len(keys) <= _RULES_READ_BY_KEY:
+        return {key: session.rule(_uuid_of(key)) for key in keys}
+    wanted = set(keys)
+    return {rule.key.int: rule for rule in session.rules(provider=provider)
+            if rule.key.int in wanted}
+
+
+def _known_plan(session: Any, policy: Policy, prune: bool) -> Optional[Plan]:
+    """The plan of a policy the re-apply cache knows, when the engine still holds exactly
+    what applying it left there: no changes, and nothing parsed.  None otherwise."""
+    entry = policy._entry
+    if entry is None or (prune and entry.kept):
+        return None  # pruning would delete what the earlier apply kept
+    aggregate = session.filter_digests(entry.provider, records=False).aggregate
+    if aggregate != entry.aggregate:
+        return None
+    plan = Plan((), unchanged=entry.unchanged, kept=entry.kept, prune=prune)
+    plan._basis = (policy, session._core, prune, aggregate, entry.provider)
+    return plan
 
 
 def _compare(session: Any, desired: _Desired, *, prune: bool) -> Plan:
-    changes: List[Change] = []
+    """The plan, from the engine's objects: providers and sublayers read as objects (they are
+    few), rules compared by key and digest (``Session.filter_digests``), so that a Rule is
+    built or read back only for a rule whose change the plan describes."""
+    head: List[Change] = []
     unchanged = kept = 0
     prune = prune and desired.prunable
 
@@ -1967,16 +2072,6 @@ def _compare(session: Any, desired: _Desired, *, prune: bool) -> Plan:
                 existing_sublayers[sublayer.key] = session.sublayer(sublayer.key)
             except NotFound:
                 pass
-    # Filters by key as an int: hashing a uuid.UUID runs Python code, an int's does not.
-    existing_rules: Dict[int, tuple] = {}
-    for key in scope:
-        existing_rules.update((wire[0].int, wire) for wire in _rule_wires(session, key))
-    if not desired.prunable:
-        wanted_outside = {f.key for f in desired.filters} - existing_rules.keys()
-        if wanted_outside:
-            for wire in _rule_wires(session, None):
-                if wire[0].int in wanted_outside:
-                    existing_rules[wire[0].int] = wire
 
     # Replacing a provider or sublayer first deletes what references it; those dependants are
     # re-added afterwards (as declared, or as they were when the file does not declare them).
@@ -1984,12 +2079,12 @@ def _compare(session: Any, desired: _Desired, *, prune: bool) -> Plan:
     for provider in desired.providers:
         have = existing_providers.get(provider.key)
         if have is None:
-            changes.append(Change("add", "provider", provider.key, provider.name, after=provider))
+            head.append(Change("add", "provider", provider.key, provider.name, after=provider))
             continue
         diff = _differences(provider, have, _PROVIDER_COMPARED)
         if diff:
-            changes.append(Change("replace", "provider", provider.key, provider.name, have,
-                                  provider, diff))
+            head.append(Change("replace", "provider", provider.key, provider.name, have,
+                               provider, diff))
             replaced_providers.add(provider.key)
         else:
             unchanged += 1
@@ -1999,12 +2094,12 @@ def _compare(session: Any, desired: _Desired, *, prune: bool) -> Plan:
     for sublayer in desired.sublayers:
         have = existing_sublayers.get(sublayer.key)
         if have is None:
-            changes.append(Change("add", "sublayer", sublayer.key, sublayer.name, after=sublayer))
+            head.append(Change("add", "sublayer", sublayer.key, sublayer.name, after=sublayer))
             continue
         diff = _differences(sublayer, have, _SUBLAYER_COMPARED)
         if diff or have.provider in replaced_providers:
-            changes.append(Change("replace", "sublayer", sublayer.key, sublayer.name, have,
-                                  sublayer, diff, "" if diff else "its provider is replaced"))
+            head.append(Change("replace", "sublayer", sublayer.key, sublayer.name, have,
+                               sublayer, diff, "" if diff else "its provider is replaced"))
             replaced_sublayers.add(sublayer.key)
         else:
             unchanged += 1
@@ -2012,86 +2107,144 @@ def _compare(session: Any, desired: _Desired, *, prune: bool) -> Plan:
         if key in desired_sublayers or have.provider not in scope:
             continue
         if prune:
-            changes.append(Change("delete", "sublayer", key, have.name, before=have,
-                                  reason="not in the file"))
+            head.append(Change("delete", "sublayer", key, have.name, before=have,
+                               reason="not in the file"))
             replaced_sublayers.add(key)
         elif have.provider in replaced_providers:
-            changes.append(Change("replace", "sublayer", key, have.name, have, have,
-                                  reason="its provider is replaced"))
+            head.append(Change("replace", "sublayer", key, have.name, have, have,
+                               reason="its provider is replaced"))
             replaced_sublayers.add(key)
         else:
             kept += 1
 
+    # Rules: the digests of what the engine holds, by key (a policy's: its provider's rules;
+    # a snapshot's: every rule, since it may name rules of any provider).
+    basis_provider = desired.scope_providers[0] if desired.prunable else None
+    found = session.filter_digests(basis_provider)
+    records = found.filters
+    filters = desired.filters
+    keys = [f.key for f in filters]
+    missing, present, where, unnamed = _core.match_keys(records, keys)
+    differing: List[int] = []
+    if present:
+        wanted = _core.filter_digests([filters[i].wire() for i in present])
+        differing = [present[p] for p in _core.differing_digests(records, where, wanted)]
+    if not desired.prunable:
+        # Only the undeclared rules of the snapshot's own providers are its business.
+        unnamed_keys = []
+        for key in scope:
+            own = session.filter_digests(key).filters
+            unnamed_keys += [int.from_bytes(own[32 * i:32 * i + 16], "big")
+                             for i in _core.match_keys(own, keys)[3]]
+    else:
+        unnamed_keys = [int.from_bytes(records[32 * i:32 * i + 16], "big") for i in unnamed]
+
     replaced = {k.int for k in replaced_providers | replaced_sublayers}
+    placed: Dict[int, Rule] = {}  # rules of the scope, read back only when something cascades
+    if replaced:
+        for key in scope:
+            placed.update((r.key.int, r) for r in session.rules(provider=key))
+        if not desired.prunable:
+            wanted_keys = {keys[i] for i in present}
+            placed.update((r.key.int, r) for r in session.rules()
+                          if r.key.int in wanted_keys)
 
-    def is_cascaded(wire: tuple) -> bool:
-        provider, sublayer = wire[4], wire[6]
-        return ((provider is not None and provider.int in replaced)
-                or (sublayer is not None and sublayer.int in replaced))
+    def is_cascaded(key: int) -> bool:
+        rule = placed.get(key)
+        if rule is None:
+            return False
+        return ((rule.provider is not None and rule.provider.int in replaced)
+                or (rule.sublayer is not None and rule.sublayer.int in replaced))
 
-    # A declared filter is unchanged when the engine's tuple has the stamp the policy would
-    # write and, field by field, the canonical form of the declared one: one pass over plain
-    # tuples, no Rule decoded or built.  The stamp alone is not trusted, since a filter can be
-    # deleted and added again with the same key and provider data outside the policy.
-    decode, take, canon_of = RuleDecoder().decode, existing_rules.pop, _filter_canon
-    for want in desired.filters:
-        wire = take(want.key, None)
-        if wire is None:
+    entries: list = head
+    if not differing and not replaced:
+        # The common cases (a first apply, a re-apply): adds in file order, nothing read back.
+        entries += [filters[i] for i in missing]
+        unchanged += len(present)
+    else:
+        befores = _existing_rules(session, [keys[i] for i in differing], basis_provider)
+        befores.update((k, r) for k, r in placed.items() if k not in befores)
+        changed_set, missing_set = set(differing), set(missing)
+        decode = RuleDecoder().decode
+        for index, want in enumerate(filters):
+            if index in missing_set:
+                entries.append(want)
+                continue
+            cascade = bool(replaced) and is_cascaded(want.key)
+            if index not in changed_set and not cascade:
+                unchanged += 1
+                continue
+            have = befores.get(want.key)
+            if have is None:
+                have = session.rule(_uuid_of(want.key))
             rule = want.build(decode)
-            changes.append(Change("add", "rule", rule.key, rule.name, after=rule))
-            continue
-        cascade = bool(replaced) and is_cascaded(wire)
-        if not cascade and wire[13] == want.stamp and canon_of(wire) == want.canon():
-            unchanged += 1  # the common case of a re-apply
-            continue
-        have, rule = decode(wire), want.build(decode)
-        diff = _rule_differences(rule, have)
-        reason = ""
-        if want.stamped and "data" in diff:
-            # The stamp differs whenever anything else does; name it only when nothing does.
-            diff = tuple(n for n in diff if n != "data")
-            reason = "" if diff else _RESTAMP_REASON
-        if diff or reason or cascade:
-            changes.append(Change("replace", "rule", wire[0], rule.name, have, rule, diff,
-                                  reason or ("" if diff else _CASCADE_REASON)))
-        else:
-            unchanged += 1  # equal field by field (the wire differs only in form)
-    scope_ints = {k.int for k in scope}
-    for wire in existing_rules.values():
-        provider = wire[4]
-        if provider is None or provider.int not in scope_ints:
-            continue
-        if prune:
-            have = decode(wire)
-            changes.append(Change("delete", "rule", wire[0], have.name, before=have,
-                                  reason="not in the file"))
-        elif replaced and is_cascaded(wire):
-            have = decode(wire)
-            changes.append(Change("replace", "rule", wire[0], have.name, have, have,
-                                  reason=_CASCADE_REASON))
-        else:
-            kept += 1
-    return Plan(tuple(changes), unchanged=unchanged, kept=kept, prune=prune)
+            diff = _rule_differences(rule, have) if index in changed_set else ()
+            if diff or cascade:
+                entries.append(Change("replace", "rule", rule.key, rule.name, have, rule, diff,
+                                      "" if diff else _CASCADE_REASON))
+            else:
+                unchanged += 1  # equal field by field (the digest differs only in form)
+    going = [k for k in unnamed_keys if prune or (replaced and is_cascaded(k))]
+    kept += len(unnamed_keys) - len(going)
+    if going:
+        befores = _existing_rules(session, [k for k in going if k not in placed],
+                                  basis_provider)
+        befores.update(placed)
+        for key in going:
+            have = befores[key]
+            if prune:
+                entries.append(Change("delete", "rule", have.key, have.name, before=have,
+                                      reason="not in the file"))
+            else:
+                entries.append(Change("replace", "rule", have.key, have.name, have, have,
+                                      reason=_CASCADE_REASON))
+    basis = None
+    if isinstance(desired.source, Policy):
+        basis = (desired.source, session._core, prune, found.aggregate, basis_provider)
+    return Plan._of_entries(entries, unchanged=unchanged, kept=kept, prune=prune, basis=basis)
 
 
-def _apply(session: Any, desired: _Desired, *, prune: bool,
+def _apply(session: Any, source: Any, *, prune: bool, plan: Optional[Plan],
            progress: Optional[Callable[[str], None]]) -> Plan:
+    """Carry out the plan of a Policy or a Snapshot in one transaction (the caller's, when one
+    is open) and, for a policy loaded from a file, remember the result for re-applies."""
     report = progress or (lambda _phase: None)
     with _collector_paused():
         if session.in_transaction:
-            return _apply_in_transaction(session, desired, prune, report)
-        with session.transaction():
-            return _apply_in_transaction(session, desired, prune, report)
+            carried, aggregate = _apply_in_transaction(session, source, prune, plan, report)
+        else:
+            with session.transaction():
+                carried, aggregate = _apply_in_transaction(session, source, prune, plan,
+                                                           report)
+    if aggregate is not None:
+        _remember(source, carried, aggregate)
+    return carried
 
 
-def _apply_in_transaction(session: Any, desired: _Desired, prune: bool,
-                          report: Callable[[str], None]) -> Plan:
+def _apply_in_transaction(session: Any, source: Any, prune: bool, given: Optional[Plan],
+                          report: Callable[[str], None]) -> Tuple[Plan, Optional[bytes]]:
     report("reading the engine")
-    plan = _compare(session, desired, prune=prune)
+    policy = source if isinstance(source, Policy) else None
+    plan: Optional[Plan] = None
+    if given is not None and policy is not None and given._basis is not None:
+        made_from, core, made_with_prune, aggregate, provider = given._basis
+        if made_from is policy and core is session._core and made_with_prune == prune:
+            now = session.filter_digests(provider, records=False).aggregate
+            if now == aggregate:
+                plan = given  # nothing of the provider changed since it was made
+    if plan is None and policy is not None:
+        plan = _known_plan(session, policy, prune)
+    if plan is None:
+        desired = _Desired.of_policy(policy) if policy is not None else source._desired()
+        plan = _compare(session, desired, prune=prune)
+    remember = (policy is not None and policy._cache_path is not None
+                and policy._file_digest is not None)
     if not plan.has_changes:
-        return plan
-    going = [c for c in plan.changes if c.action in ("delete", "replace")]
-    coming = [c for c in plan.changes if c.action in ("add", "replace")]
+        return plan, plan._basis[3] if remember and plan._basis is not None else None
+
+    entries = plan._entries if plan._entries is not None else list(plan.changes)
+    changes = [e for e in entries if type(e) is Change]
+    going = [c for c in changes if c.action in ("delete", "replace")]
     rules_out = [c.key for c in going if c.kind == "rule"]
     if rules_out:
         report(f"deleting {len(rules_out)} rules")
@@ -2102,18 +2255,53 @@ def _apply_in_transaction(session: Any, desired: _Desired, prune: bool,
     for change in going:
         if change.kind == "provider":
             session.delete_provider(change.key)
-    for change in coming:
-        if change.kind == "provider":
+    for change in changes:
+        if change.kind == "provider" and change.action != "delete":
             session.add_provider(change.after)
-    for change in coming:
-        if change.kind == "sublayer":
+    for change in changes:
+        if change.kind == "sublayer" and change.action != "delete":
             session.add_sublayer(change.after)
-    rules_in = [c.after for c in coming if c.kind == "rule"]
-    if rules_in:
-        report(f"adding {len(rules_in)} rules")
-        session.add_rules([_as_new(r) for r in rules_in])
+    coming = [e for e in entries if type(e) is not Change
+              or (e.kind == "rule" and e.action != "delete")]
+    if coming:
+        report(f"adding {len(coming)} rules")
+        wires = [e.wire() if type(e) is not Change else _as_new(e.after)._to_wire()
+                 for e in coming]
+
+        def rule_at(index: int) -> Rule:
+            entry = coming[index]
+            return entry.build() if type(entry) is not Change else entry.after
+        session._add_filters(wires, rule_at, False)
+    aggregate = None
+    if remember and policy is not None:
+        aggregate = session.filter_digests(policy.provider.key, records=False).aggregate
     report("committing")
-    return plan
+    return plan, aggregate
+
+
+def _remember(policy: Policy, plan: Plan, aggregate: bytes) -> None:
+    """Record in the re-apply cache what applying the policy left in the engine."""
+    cache_path = policy._cache_path
+    if cache_path is None or policy._file_digest is None:
+        return
+    entry = policy._entry
+    if entry is not None and entry.aggregate == aggregate:
+        return  # already known
+    provider = entry.provider if entry is not None else policy.provider.key
+    if not policy._rememberable:
+        _policy_cache.forget(cache_path, provider)
+        return
+    if entry is not None:
+        unchanged = entry.unchanged
+    else:
+        unchanged = 1 + len(policy.sublayers) + len(policy._filters)
+    entries = plan._entries if plan._entries is not None else plan.changes
+    # Undeclared objects replaced as they were (their provider or sublayer was) stay, too.
+    kept = plan.kept + sum(1 for e in entries if type(e) is Change and e.action == "replace"
+                           and e.before is e.after)
+    _policy_cache.store(cache_path, _policy_cache.Entry(
+        provider, str(policy.path.resolve()), policy._file_digest, policy._list_digests,
+        aggregate, unchanged, kept))
 
 
 def _as_new(rule: Rule, *, force: bool = False) -> Rule:
@@ -2140,11 +2328,13 @@ class Snapshot:
 
     def plan(self, session: Any) -> Plan:
         """What importing would change."""
-        return _plan(session, self._desired(), prune=False)
+        with _collector_paused():
+            return _compare(session, self._desired(), prune=False)
 
     def apply(self, session: Any, *, progress: Optional[Callable[[str], None]] = None) -> Plan:
-        """Import in one transaction; returns the plan carried out."""
-        return _apply(session, self._desired(), prune=False, progress=progress)
+        """Import in one transaction (the plan is made inside it); returns the plan carried
+        out."""
+        return _apply(session, self, prune=False, plan=None, progress=progress)
 
     def _desired(self) -> _Desired:
         return _Desired(list(self.providers), list(self.sublayers),

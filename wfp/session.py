@@ -12,7 +12,7 @@ import gc
 import os
 import uuid
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, List, Optional, Union, cast
+from typing import Any, Callable, Iterable, Iterator, List, NamedTuple, Optional, Union, cast
 
 from wfp import _core
 from wfp.errors import BulkError, ValidationError, WFPError, error_from_code
@@ -169,6 +169,27 @@ def _rule_selector(key_or_id: Any) -> Union[int, uuid.UUID]:
                                   reason="a rule id is an unsigned 64-bit int")
         return key_or_id
     return cast(uuid.UUID, _check_key("key", key_or_id, optional=False))
+
+
+class FilterDigests(NamedTuple):
+    """What :meth:`Session.filter_digests` returns.
+
+    ``filters`` and ``sublayers`` are records of 32 bytes, sorted by key: the key (16 bytes,
+    ``uuid.UUID.bytes``) then the 16-byte digest of the object.  ``provider`` is the
+    provider's digest (None when the engine has no such provider), ``aggregate`` one digest of
+    all of them (equal exactly when all the records and the provider digest are).
+    """
+
+    filters: bytes
+    sublayers: bytes
+    provider: Optional[bytes]
+    aggregate: bytes
+
+    def filter_map(self) -> "dict[uuid.UUID, bytes]":
+        """The filter records as {key: digest}."""
+        data = self.filters
+        return {uuid.UUID(bytes=data[i:i + 16]): data[i + 16:i + 32]
+                for i in range(0, len(data), 32)}
 
 
 class Session:
@@ -409,6 +430,43 @@ class Session:
             raise self._not_a_rule(rule, "rule")
         return self._call(self._core.add_filters, [rule], False, False, _RULE_FACTORY)[0]
 
+    def filter_digests(self, provider: Any = None, *, records: bool = True) -> "FilterDigests":
+        """Content digests of a provider's rules, sublayers and the provider itself as the
+        engine holds them (inside a transaction: as the transaction sees them), computed in C
+        without building a Python object per rule.  ``provider`` None: every rule of the
+        engine, and no sublayers.  Without ``records`` only the aggregate is computed.
+
+        A digest is 128 bits of a non-cryptographic hash of the object's canonical form (see
+        ``src/core/digest.c``): equal objects give equal digests, and any change to a field
+        that says what an object does changes it.  It detects change; it is no proof against
+        someone crafting a collision.
+        """
+        self._check_open("FwpmFilterEnum0")
+        provider_key = _check_key("provider", provider, optional=True)
+        return FilterDigests(*self._call(_core.provider_digests, self._core, provider_key,
+                                         bool(records)))
+
+    def _add_filters(self, items: List[Any], rule_at: Callable[[int], Any],
+                     rules: bool) -> List[int]:
+        """add_rules for a list of Rules (``rules``), or of filter tuples made and checked
+        elsewhere (the binding's form); ``rule_at(index)`` gives the Rule an error names."""
+        try:
+            # The binding composes Rules from their fields and refuses anything else, and
+            # checks the keys for duplicates, all before anything is sent.
+            return self._core.add_filters(items, not self._in_transaction, True,
+                                          _RULE_FACTORY if rules else None)
+        except _core.NotAFilterError as refused:
+            raise self._not_a_rule(items[refused.index], f"rules[{refused.index}]") from None
+        except _core.DuplicateKeyError as duplicate:
+            raise ValidationError(error_code("FWP_E_ALREADY_EXISTS"),
+                                  field=f"rules[{duplicate.index}].key",
+                                  value=rule_at(duplicate.index).key,
+                                  reason=f"the same key as rules[{duplicate.first_index}]") from None
+        except _core.CoreError as error:
+            index = error.index
+            raise BulkError(_translate(error), index,
+                            rule_at(index) if index is not None else None) from None
+
     def add_rules(self, rules: Iterable[Rule]) -> List[int]:
         """Add many rules all-or-nothing, in one call into the engine; returns their ids.
 
@@ -419,21 +477,7 @@ class Session:
         """
         self._check_open("FwpmFilterAdd0")
         rules = rules if type(rules) is list else list(rules)
-        try:
-            # The binding composes Rules from their fields, refuses anything else and checks
-            # the keys for duplicates, all before anything is sent.
-            return self._core.add_filters(rules, not self._in_transaction, True, _RULE_FACTORY)
-        except _core.NotAFilterError as refused:
-            raise self._not_a_rule(rules[refused.index], f"rules[{refused.index}]") from None
-        except _core.DuplicateKeyError as duplicate:
-            raise ValidationError(error_code("FWP_E_ALREADY_EXISTS"),
-                                  field=f"rules[{duplicate.index}].key",
-                                  value=rules[duplicate.index].key,
-                                  reason=f"the same key as rules[{duplicate.first_index}]") from None
-        except _core.CoreError as error:
-            index = error.index
-            raise BulkError(_translate(error), index,
-                            rules[index] if index is not None else None) from None
+        return self._add_filters(rules, rules.__getitem__, True)
 
     def delete_rule(self, key_or_id: Any) -> None:
         """Delete a rule by key (UUID or Rule) or id (int)."""

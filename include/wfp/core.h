@@ -1,5 +1,6 @@
 /*
- * The C core: the backend table, the arena, bulk insertion and the enumeration pager.
+ * The C core: the backend table, the arena, bulk insertion, the enumeration pager and content
+ * digests.
  *
  * Everything above this header (the Cython binding) talks only to these functions; everything
  * below it is a backend: the embedded engine (src/sim) or fwpuclnt.dll (src/win).
@@ -161,6 +162,48 @@ uint32_t wfp_pager_open(wfp_pager *pager, const wfp_backend *backend, wfp_handle
 uint32_t wfp_pager_next(wfp_pager *pager);
 /* Frees the last page and destroys the enum handle; safe to call twice. */
 void wfp_pager_close(wfp_pager *pager);
+
+/* ---- content digests (change detection, not cryptographic: src/core/digest.c) ---- */
+#define WFP_DIGEST_SIZE 16
+
+/* A key (its 16 bytes in text order, as uuid.UUID.bytes) and the digest of its object. */
+typedef struct wfp_digest_record {
+    uint8_t key[16];
+    uint8_t digest[WFP_DIGEST_SIZE];
+} wfp_digest_record;
+
+/* The digests of a provider's objects as an engine holds them. */
+typedef struct wfp_digest_set {
+    wfp_digest_record *filters; /* in the engine's order (wfp_digest_sort_records sorts) */
+    size_t filter_count;
+    wfp_digest_record *sublayers; /* likewise */
+    size_t sublayer_count;
+    int has_provider; /* 0: the engine has no provider with the key */
+    uint8_t provider[WFP_DIGEST_SIZE];
+    uint8_t aggregate[WFP_DIGEST_SIZE]; /* of all of the above, whatever their order */
+} wfp_digest_set;
+
+/* The 128-bit hash every digest is made with. */
+void wfp_digest_bytes(const void *data, size_t size, uint8_t out[WFP_DIGEST_SIZE]);
+void wfp_guid_to_bytes(const wfp_guid *guid, uint8_t out[16]);
+/*
+ * Digests of one object's canonical form: identity and content, not the engine's bookkeeping
+ * (ids, effective weight, the DISABLED and INDEXED flags).  A filter's conditions count as an
+ * unordered collection.  WFP_OK, or WFP_ERROR_NOT_ENOUGH_MEMORY.
+ */
+uint32_t wfp_filter_digest(const wfp_filter0 *filter, uint8_t out[WFP_DIGEST_SIZE]);
+uint32_t wfp_sublayer_digest(const wfp_sublayer0 *sublayer, uint8_t out[WFP_DIGEST_SIZE]);
+uint32_t wfp_provider_digest(const wfp_provider0 *provider, uint8_t out[WFP_DIGEST_SIZE]);
+/*
+ * Read a provider's filters (boot-time and disabled ones included), its sublayers and the
+ * provider itself through the backend and digest them.  provider_key NULL: every filter of the
+ * engine, and no sublayers or provider.  On success free the set with wfp_digest_set_free.
+ */
+uint32_t wfp_digest_provider_objects(const wfp_backend *backend, wfp_handle engine,
+                                     const wfp_guid *provider_key, wfp_digest_set *out);
+void wfp_digest_set_free(wfp_digest_set *set);
+/* Sort records by key. */
+void wfp_digest_sort_records(wfp_digest_record *records, size_t count);
 
 /* ---- strings ---- */
 /* UTF-16LE helpers used by compose/parse and the backends. */
