@@ -21,7 +21,7 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from cpython.long cimport PyLong_AsUnsignedLongLong, PyLong_AsUnsignedLongLongMask
-from cpython.unicode cimport PyUnicode_DecodeUTF16
+from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF16
 from libc.stdint cimport (
     uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t, SIZE_MAX,
 )
@@ -817,11 +817,28 @@ cdef object parse_guid_cached(const wfp_guid *guid, dict interned, guid_cache *c
     return u
 
 
+cdef enum:
+    ASCII_PREFIX = 128  # characters of a name read in one pass before the general decoder
+
+
 cdef object parse_str(const wfp_wchar *text):
+    """UTF-16 text as a str.  Names are mostly short ASCII: those are copied down to bytes as
+    their end is found, one pass instead of a length scan and the UTF-16 decoder."""
+    cdef char narrow[ASCII_PREFIX]
+    cdef size_t n = 0
+    cdef wfp_wchar unit
+    cdef int little_endian = -1
     if text == NULL:
         return None
-    cdef int little_endian = -1
-    cdef size_t n = wfp_wcslen(text)
+    while n < ASCII_PREFIX:
+        unit = text[n]
+        if unit == 0:
+            return PyUnicode_DecodeASCII(narrow, <Py_ssize_t>n, NULL)
+        if unit >= 0x80:
+            break
+        narrow[n] = <char>unit
+        n += 1
+    n += wfp_wcslen(text + n)
     return PyUnicode_DecodeUTF16(<const char *>text, <Py_ssize_t>(n * 2), "surrogatepass",
                                  &little_endian)
 
