@@ -18,6 +18,8 @@ Data1 is the UUID's first 32 bits, Data2 and Data3 the next 16 each, Data4 the l
 """
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.list cimport PyList_GetItem
+from cpython.tuple cimport PyTuple_GetItem
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from cpython.long cimport PyLong_AsUnsignedLongLong, PyLong_AsUnsignedLongLongMask
@@ -322,12 +324,22 @@ cdef void *arena_alloc(wfp_arena *arena, size_t size) except NULL:
 cdef enum:
     GUID_MEMO_SLOTS = 64
 
+cdef Py_ssize_t uuid_int_offset = -1  # of uuid.UUID's int slot, once found (slot_offset)
+
 # UUID objects a bulk compose has already converted, found by identity (a filter's layer,
-# sublayer, provider and condition fields are the same few objects in every filter).  The keys
-# are borrowed: whoever passes a memo keeps every object it composes alive until it is dropped.
+# sublayer, provider and condition fields are the same few objects in every filter).  The memo
+# holds a reference to each key it keeps, so an object freed and another made at its address
+# can never be taken for it: memo_release drops them.
 cdef struct guid_memo:
     PyObject *keys[GUID_MEMO_SLOTS]
     wfp_guid guids[GUID_MEMO_SLOTS]
+
+
+cdef void memo_release(guid_memo *memo) noexcept:
+    cdef int i
+    for i in range(GUID_MEMO_SLOTS):
+        Py_XDECREF(memo.keys[i])
+        memo.keys[i] = NULL
 
 
 cdef int compose_guid(object key, wfp_guid *guid, guid_memo *memo=NULL) except -1:
@@ -340,11 +352,17 @@ cdef int compose_guid(object key, wfp_guid *guid, guid_memo *memo=NULL) except -
             if memo.keys[slot] == <PyObject *>key:
                 guid[0] = memo.guids[slot]
                 return 0
-        raw = get_member(uuid_int_member, <PyObject *>key, <PyObject *>UUID_TYPE)
-        if raw == NULL:
-            raise AttributeError("uuid.UUID without its int")
-        value = <object>raw
-        Py_DECREF(value)  # get_member gave a reference, and <object> took one of its own
+        if uuid_int_offset > 0:
+            raw = peek_raw(<PyObject *>key, uuid_int_offset)
+            if raw == NULL:
+                raise AttributeError("uuid.UUID without its int")
+            value = <object>raw
+        else:
+            raw = get_member(uuid_int_member, <PyObject *>key, <PyObject *>UUID_TYPE)
+            if raw == NULL:
+                raise AttributeError("uuid.UUID without its int")
+            value = <object>raw
+            Py_DECREF(value)  # get_member gave a reference, and <object> took one of its own
     elif isinstance(key, UUID_TYPE):
         value = key.int
     else:
@@ -358,6 +376,8 @@ cdef int compose_guid(object key, wfp_guid *guid, guid_memo *memo=NULL) except -
     for i in range(8):
         guid.Data4[i] = <uint8_t>(low >> (56 - 8 * i))
     if exact and memo != NULL:
+        Py_INCREF(key)
+        Py_XDECREF(memo.keys[slot])
         memo.keys[slot] = <PyObject *>key
         memo.guids[slot] = guid[0]
     return 0
@@ -755,6 +775,7 @@ _uuid_members = (member_of(_UUID, "int"), member_of(_UUID, "is_safe"))
 uuid_int_member = <PyObject *>_uuid_members[0]
 uuid_is_safe_member = <PyObject *>_uuid_members[1]
 slotted_type_init(&uuid_type, _UUID)
+uuid_int_offset = slot_offset(_UUID, _uuid_members[0])
 
 
 cdef object make_uuid(object value):
@@ -1190,7 +1211,6 @@ cdef class RuleFactory:
             acyclic(values[R_CONDITIONS])
 
 
-cdef Py_ssize_t uuid_int_offset = slot_offset(_UUID, _uuid_members[0])  # uuid.UUID's int
 
 
 cdef inline void prefetch_rules(RuleFactory rules, PyObject **objects, Py_ssize_t i,
@@ -1941,20 +1961,22 @@ cdef class CoreSession:
         """All-or-nothing; returns the filter ids.  GIL released while C adds.
 
         filters are filter tuples or, given the RuleFactory, Rules (composed from their fields,
-        and nothing else taken).  With check_duplicate_keys, two filters with the same key raise DuplicateKeyError before
-        anything reaches the backend; anything else raises NotAFilterError with its index."""
-        # Our own list: it keeps every object alive for the GUID memo, whatever the caller does.
-        cdef list items = list(filters)
-        cdef Py_ssize_t n = len(items)
+        and nothing else taken).  With check_duplicate_keys, two filters with the same key
+        raise DuplicateKeyError before anything reaches the backend; anything else raises
+        NotAFilterError with its index."""
+        source = filters if type(filters) is list or type(filters) is tuple else list(filters)
+        cdef Py_ssize_t n = len(source)
         cdef Py_ssize_t i = 0
         cdef Py_ssize_t start, count, first
         cdef Py_ssize_t added = 0
+        cdef Py_ssize_t owned = 0  # objects[released:owned] are references of ours
+        cdef Py_ssize_t released = 0
         cdef wfp_arena arena, whole_call
         cdef wfp_filter0 *array
         cdef wfp_guid *keys = NULL
         cdef uint64_t *ids = NULL
-        cdef PyObject **objects
-        cdef bint prefetch
+        cdef PyObject **objects = NULL
+        cdef bint prefetch = rules is not None and rules.direct
         cdef wfp_bulk_result result
         cdef uint32_t status
         cdef bint own = own_transaction
@@ -1965,23 +1987,30 @@ cdef class CoreSession:
             return []
         memset(&memo, 0, sizeof(memo))
         self.enter("FwpmFilterAdd0")
-        # keys and ids live as long as the call; the filter structs, a chunk at a time.
-        wfp_arena_init(&whole_call, <size_t>n * (sizeof(wfp_guid) + sizeof(uint64_t)))
+        # keys, ids and the items live as long as the call; the filter structs, a chunk at a
+        # time.
+        wfp_arena_init(&whole_call, <size_t>n * (sizeof(wfp_guid) + sizeof(uint64_t)
+                                                 + sizeof(PyObject *)))
         wfp_arena_init(&arena, <size_t>min(n, <Py_ssize_t>COMPOSE_CHUNK) * (sizeof(wfp_filter0) + 256))
         try:
             require_bulk_functions(self.backend, own)
             keys = <wfp_guid *>arena_alloc(&whole_call, <size_t>n * sizeof(wfp_guid))
             ids = <uint64_t *>arena_alloc(&whole_call, <size_t>n * sizeof(uint64_t))
             objects = <PyObject **>arena_alloc(&whole_call, <size_t>n * sizeof(PyObject *))
-            for i in range(n):
-                objects[i] = <PyObject *>items[i]  # borrowed: items holds them
-            prefetch = rules is not None and rules.direct
+            if prefetch:
+                # Borrowed, for prefetch_rules only, and only while no Python code has run.
+                for i in range(n):
+                    objects[i] = (PyList_GetItem(source, i) if type(source) is list
+                                  else PyTuple_GetItem(source, i))
             # Every key first: duplicates are found, and anything that is not a filter is
-            # refused, before the first chunk reaches the backend.
+            # refused, before the first chunk reaches the backend.  Each item is held by a
+            # reference of ours (taken here, dropped once it is composed), whatever the
+            # caller's list goes through meanwhile: one touch of each rule, not a copy of the
+            # list and its release besides.
             for i in range(n):
                 if prefetch:
                     prefetch_rules(rules, objects, i, n, False)
-                item = <object>objects[i]
+                item = source[i]
                 try:
                     if rules is None and type(item) is tuple:
                         if len(<tuple>item) != 14 and len(<tuple>item) != 16:
@@ -1993,8 +2022,8 @@ cdef class CoreSession:
                             item._to_wire()  # refuses it, as for any rule it cannot add
                         compose_guid(rule_get(rules, item, R_KEY), &keys[i])
                     elif rules is not None and isinstance(item, rules.rule_type):
-                        item = items[i] = item._to_wire()  # a subclass: its own filter tuple
-                        objects[i] = <PyObject *>item
+                        prefetch = False  # Python code runs: the borrowed pointers may go
+                        item = item._to_wire()  # a subclass: its own filter tuple
                         compose_guid((<tuple>item)[0], &keys[i])
                     else:
                         raise NotAFilterError(i)
@@ -2003,6 +2032,10 @@ cdef class CoreSession:
                 except Exception as error:
                     error.add_note(f"while composing filter {i}")
                     raise
+                Py_INCREF(item)
+                objects[i] = <PyObject *>item
+                owned = i + 1
+            prefetch = rules is not None and rules.direct  # objects[] are all ours now
             if check_duplicate_keys and n > 1:
                 i = find_duplicate_key(&whole_call, keys, n, &first)
                 if i >= 0:
@@ -2026,6 +2059,8 @@ cdef class CoreSession:
                         prefetch_rules(rules, objects, i, n, True)
                     compose_item(&arena, rules, <object>objects[i], &array[i - start], &memo,
                                  &keys[i], i)
+                    Py_XDECREF(objects[i])  # composed: our reference goes while it is at hand
+                    released = i + 1
                 with nogil:
                     result = wfp_bulk_add_filters(self.backend, self.handle, array,
                                                   <size_t>count, ids + start, 0)
@@ -2054,6 +2089,9 @@ cdef class CoreSession:
             if locked:
                 self.own_transaction_lock.release()
             self.leave()
+            for i in range(released, owned):
+                Py_XDECREF(objects[i])
+            memo_release(&memo)
             wfp_arena_free(&arena)
             wfp_arena_free(&whole_call)
 

@@ -106,6 +106,7 @@ def filter_digests(filters):
                 wfp_arena_free(&arena)  # composed values are needed only until hashed
                 wfp_arena_init(&arena, 0)
     finally:
+        memo_release(&memo)
         wfp_arena_free(&arena)
     return out
 
