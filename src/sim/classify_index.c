@@ -73,8 +73,23 @@ typedef struct idx_slot {
     size_t cap_fields;
 } idx_slot;
 
+typedef struct idx_key {
+    uint32_t field;
+    uint8_t prefix;
+    uint32_t len;
+    const uint8_t *bytes; /* points into scratch or a payload */
+    uint8_t scratch[16];
+} idx_key;
+
+#define PLAN_TAGS 4u   /* bucket keys a plan keeps; a filter with more keys computes the rest */
+#define EARLY_CONDS 8u /* conditions the early plan's scratch filter holds */
+
 /* What sim_index_prefetch worked out for the filter being added, so sim_index_add need not
-   repeat it: valid while plan_filter is that filter and plan_slot still exists. */
+   repeat it: valid while plan_filter is that filter and plan_slot still exists.
+   sim_index_plan_early makes the same plan from a filter add's input while it is still being
+   validated (plan_filter NULL, early set), so the bucket reads start a few hundred instructions
+   sooner; the conditions it encoded for that (in scratch) become the built filter's own through
+   sim_index_take_early, which adopts the plan. */
 struct sim_classify_state {
     sim_map slots;
     uint64_t generation;
@@ -83,6 +98,11 @@ struct sim_classify_state {
     uint64_t plan_id;
     idx_slot *plan_slot;
     int plan_field;
+    int early;
+    uint32_t plan_tags_n;          /* the chosen field's keys and their tags, in condition order */
+    uint32_t plan_tags[PLAN_TAGS];
+    idx_key plan_keys[PLAN_TAGS];  /* bytes in their own scratch, or in the planned filter */
+    sim_filter *scratch;           /* the early plan's conditions (room for EARLY_CONDS) */
 };
 
 /* ============================================================================================
@@ -235,14 +255,6 @@ static void list_free(sim_classify_state *st, idx_list *l)
  * Keys
  * ============================================================================================ */
 
-typedef struct idx_key {
-    uint32_t field;
-    uint8_t prefix;
-    uint32_t len;
-    const uint8_t *bytes; /* points into scratch or a payload */
-    uint8_t scratch[16];
-} idx_key;
-
 static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t seed)
 {
     uint64_t h = seed ^ (0x9e3779b97f4a7c15ull * (n + 1));
@@ -357,24 +369,31 @@ static uint32_t condition_rank(const sim_filter *f, const wfp_field_info *field,
 /* The field a filter is filed under, or -1 for the residual list. */
 static int chosen_field(const sim_filter *f)
 {
-    const wfp_layer_info *layer = &wfp_layer_table[f->layer];
+    const wfp_field_info *fields = wfp_layer_table[f->layer].fields;
+    const sim_cond *c = f->conditions;
+    uint32_t n = f->num_conditions;
     int best = -1;
     uint32_t best_rank = 0;
-    for (uint32_t i = 0; i < f->num_conditions; i++) {
-        uint32_t field = f->conditions[i].field;
-        int first = 1;
-        for (uint32_t j = 0; j < i && first; j++)
-            first = f->conditions[j].field != field;
-        if (!first)
+    /* Fields in order of first appearance; a field's rank is the lowest of its conditions', and
+       only a rank above the best so far wins.  A condition ranked no higher than the best cannot
+       make its field win, whether the field was seen before or not, so it is passed over before
+       anything else is looked at. */
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t field = c[i].field;
+        uint32_t rank = condition_rank(f, &fields[field], &c[i]);
+        if (rank <= best_rank)
             continue;
-        uint32_t rank = UINT32_MAX;
-        for (uint32_t j = i; j < f->num_conditions && rank > 0; j++) {
-            if (f->conditions[j].field != field)
-                continue;
-            uint32_t r = condition_rank(f, &layer->fields[field], &f->conditions[j]);
-            if (r < rank)
-                rank = r;
-        }
+        uint32_t j = 0;
+        while (j < i && c[j].field != field)
+            j++;
+        if (j < i)
+            continue; /* ranked with its first condition, where rank was counted too */
+        for (j = i + 1; j < n && rank > best_rank; j++)
+            if (c[j].field == field) {
+                uint32_t r = condition_rank(f, &fields[field], &c[j]);
+                if (r < rank)
+                    rank = r;
+            }
         if (rank > best_rank) {
             best_rank = rank;
             best = (int)field;
@@ -458,9 +477,17 @@ static uint64_t slot_hash(const void *o)
 static sim_classify_state *state_of(sim_engine *e, int create)
 {
     if (e->classify == NULL && create) {
-        e->classify = calloc(1, sizeof *e->classify);
-        if (e->classify != NULL)
-            sim_map_init(&e->classify->slots, slot_hash);
+        sim_classify_state *st = calloc(1, sizeof *st);
+        size_t scratch = sizeof(sim_filter) + EARLY_CONDS * sizeof(sim_cond);
+        if (st != NULL && (st->scratch = calloc(1, scratch)) == NULL) {
+            free(st);
+            st = NULL;
+        }
+        if (st != NULL) {
+            sim_map_init(&st->slots, slot_hash);
+            st->bytes = scratch;
+        }
+        e->classify = st;
     }
     return e->classify;
 }
@@ -498,8 +525,10 @@ static void slot_release_if_empty(sim_classify_state *st, idx_slot *slot)
 {
     if (slot->filters > 0)
         return;
-    if (st->plan_slot == slot)
+    if (st->plan_slot == slot) {
         st->plan_filter = NULL;
+        st->early = 0;
+    }
     sim_map_remove(&st->slots, slot);
     list_free(st, &slot->residual);
     st->bytes -= sim_table_bytes(&slot->buckets) + slot->cap_fields * sizeof *slot->fields + sizeof *slot;
@@ -543,8 +572,9 @@ static int inline_holds(const sim_filter *g, const idx_key *k)
     return 0;
 }
 
-/* The table entry (a filter or a list bucket) holding key k, or NULL. */
-static void *bucket_find(const idx_slot *slot, const idx_key *k, uint32_t tag)
+/* The table entry (a filter or a list bucket) holding key k, or NULL; then *empty (when not
+   NULL) is the empty slot that ended the probe, where an insert of tag goes (SIZE_MAX if none). */
+static void *bucket_find(const idx_slot *slot, const idx_key *k, uint32_t tag, size_t *empty)
 {
     size_t cursor = 0;
     void *entry;
@@ -557,6 +587,8 @@ static void *bucket_find(const idx_slot *slot, const idx_key *k, uint32_t tag)
             return entry;
         }
     }
+    if (empty != NULL)
+        *empty = slot->buckets.slots != NULL && cursor > 0 ? (tag + cursor - 1) & slot->buckets.mask : SIZE_MAX;
     return NULL;
 }
 
@@ -581,10 +613,10 @@ static void bucket_free(sim_classify_state *st, idx_bucket *b)
     free(b);
 }
 
-static int table_insert(sim_classify_state *st, idx_slot *slot, uint32_t tag, void *entry)
+static int table_insert(sim_classify_state *st, idx_slot *slot, uint32_t tag, void *entry, size_t empty)
 {
     size_t before = sim_table_bytes(&slot->buckets);
-    if (sim_table_insert(&slot->buckets, tag, entry) != 0)
+    if (sim_table_insert_at(&slot->buckets, tag, entry, empty) != 0)
         return -1;
     st->bytes += sim_table_bytes(&slot->buckets) - before;
     return 0;
@@ -592,12 +624,12 @@ static int table_insert(sim_classify_state *st, idx_slot *slot, uint32_t tag, vo
 
 /* Files f under key k; *added tells whether an entry was made (a repeated key is not).  single:
    f has one condition on the field, so it may stand for the key by itself. */
-static uint32_t bucket_add(sim_classify_state *st, idx_slot *slot, const idx_key *k, sim_filter *f, int single,
-                           int *added)
+static uint32_t bucket_add(sim_classify_state *st, idx_slot *slot, const idx_key *k, uint32_t tag, sim_filter *f,
+                           int single, int *added)
 {
     *added = 0;
-    uint32_t tag = sim_tag(key_hash(k));
-    void *entry = bucket_find(slot, k, tag);
+    size_t empty = SIZE_MAX;
+    void *entry = bucket_find(slot, k, tag, &empty);
     if (entry != NULL && is_list(entry)) {
         idx_list *l = &((idx_bucket *)entry)->list;
         if (l->count > 0 && l->items[l->count - 1] == f)
@@ -617,11 +649,11 @@ static uint32_t bucket_add(sim_classify_state *st, idx_slot *slot, const idx_key
         }
         sim_table_replace(&slot->buckets, tag, g, b);
     } else if (single) {
-        if (table_insert(st, slot, tag, f) != 0)
+        if (table_insert(st, slot, tag, f, empty) != 0)
             return WFP_ERROR_NOT_ENOUGH_MEMORY;
     } else {
         idx_bucket *b = bucket_new(st, k);
-        if (b == NULL || list_add(st, &b->list, f) != WFP_OK || table_insert(st, slot, tag, b) != 0) {
+        if (b == NULL || list_add(st, &b->list, f) != WFP_OK || table_insert(st, slot, tag, b, empty) != 0) {
             if (b != NULL)
                 bucket_free(st, b);
             return WFP_ERROR_NOT_ENOUGH_MEMORY;
@@ -635,7 +667,7 @@ static uint32_t bucket_add(sim_classify_state *st, idx_slot *slot, const idx_key
 static int bucket_remove(sim_classify_state *st, idx_slot *slot, const idx_key *k, const sim_filter *f)
 {
     uint32_t tag = sim_tag(key_hash(k));
-    void *entry = bucket_find(slot, k, tag);
+    void *entry = bucket_find(slot, k, tag, NULL);
     if (entry == NULL)
         return 0;
     if (!is_list(entry)) {
@@ -737,25 +769,100 @@ static void unfile(sim_classify_state *st, idx_slot *slot, const sim_filter *f, 
     }
 }
 
-void sim_index_prefetch(sim_engine *e, const sim_filter *f)
+/* Works out f's slot, field and bucket tags and starts loading the buckets. */
+static void plan(sim_classify_state *st, idx_slot *slot, const sim_filter *f)
 {
-    sim_classify_state *st = e->classify;
-    idx_slot *slot = st != NULL ? slot_find(st, f->layer, f->sublayer) : NULL;
-    if (slot == NULL)
-        return;
     int field = chosen_field(f);
-    st->plan_filter = f;
-    st->plan_id = f->id;
     st->plan_slot = slot;
     st->plan_field = field;
+    st->plan_tags_n = 0;
     for (uint32_t i = 0; field >= 0 && i < f->num_conditions; i++) {
         const sim_cond *c = &f->conditions[i];
         if (c->field != (uint32_t)field)
             continue;
         idx_key k;
         condition_key(f, &wfp_layer_table[f->layer].fields[field], c, &k);
-        sim_table_prefetch(&slot->buckets, sim_tag(key_hash(&k)));
+        uint32_t tag = sim_tag(key_hash(&k));
+        if (st->plan_tags_n < PLAN_TAGS) {
+            st->plan_keys[st->plan_tags_n] = k;
+            if (k.bytes == k.scratch)
+                st->plan_keys[st->plan_tags_n].bytes = st->plan_keys[st->plan_tags_n].scratch;
+            st->plan_tags[st->plan_tags_n++] = tag;
+        }
+        sim_table_prefetch(&slot->buckets, tag);
     }
+}
+
+int sim_index_plan_early(sim_engine *e, const wfp_layer_info *layer, const sim_sublayer *sublayer,
+                         const wfp_filter_condition0 *conds, const uint16_t *fields, uint32_t n)
+{
+    sim_classify_state *st = e->classify;
+    if (st == NULL)
+        return 0;
+    st->early = 0;
+    st->plan_filter = NULL;
+    if (n > EARLY_CONDS)
+        return 0;
+    /* Only values held inline: their encoding reads nothing the pointer check has not passed
+       and writes no payload, so the scratch needs no room beyond the conditions. */
+    for (uint32_t i = 0; i < n; i++)
+        if (!sim_type_is_inline(conds[i].conditionValue.type))
+            return 0;
+    size_t layer_index = (size_t)(layer - wfp_layer_table);
+    sim_filter *f = st->scratch;
+    f->layer = (uint16_t)layer_index;
+    f->sublayer = (sim_sublayer *)sublayer;
+    f->num_conditions = n;
+    for (uint32_t i = 0; i < n; i++) {
+        sim_cond *c = &f->conditions[i];
+        size_t unused = 0;
+        c->type = conds[i].conditionValue.type;
+        c->field = fields[i];
+        c->match = (uint8_t)conds[i].matchType;
+        c->reserved = 0;
+        c->bits = sim_encode_value(NULL, &unused, &conds[i].conditionValue);
+    }
+    idx_slot *slot = slot_find(st, layer_index, sublayer);
+    if (slot != NULL) {
+        plan(st, slot, f);
+        st->early = 1;
+    }
+    return 1;
+}
+
+void sim_index_take_early(sim_engine *e, sim_filter *f)
+{
+    sim_classify_state *st = e->classify;
+    const sim_filter *g = st->scratch;
+    memcpy(f->conditions, g->conditions, (size_t)g->num_conditions * sizeof(sim_cond));
+    f->num_conditions = g->num_conditions;
+    if (st->early && g->layer == f->layer && g->sublayer == f->sublayer) {
+        st->plan_filter = f;
+        st->plan_id = f->id;
+    }
+    st->early = 0;
+}
+
+void sim_index_forget(sim_engine *e)
+{
+    if (e->classify != NULL) {
+        e->classify->plan_filter = NULL;
+        e->classify->early = 0;
+    }
+}
+
+void sim_index_prefetch(sim_engine *e, const sim_filter *f)
+{
+    sim_classify_state *st = e->classify;
+    if (st == NULL)
+        return;
+    st->early = 0;
+    idx_slot *slot = slot_find(st, f->layer, f->sublayer);
+    if (slot == NULL)
+        return;
+    plan(st, slot, f);
+    st->plan_filter = f;
+    st->plan_id = f->id;
 }
 
 uint32_t sim_index_add(sim_engine *e, sim_filter *f)
@@ -765,16 +872,19 @@ uint32_t sim_index_add(sim_engine *e, sim_filter *f)
         return WFP_ERROR_NOT_ENOUGH_MEMORY;
     idx_slot *slot;
     int field;
+    uint32_t tags_n = 0;
     if (st->plan_filter == f && st->plan_id == f->id && st->plan_slot->layer == f->layer &&
         st->plan_slot->sublayer == f->sublayer) {
         slot = st->plan_slot;
         field = st->plan_field;
+        tags_n = st->plan_tags_n;
     } else {
         if ((slot = slot_get(st, f->layer, f->sublayer)) == NULL)
             return WFP_ERROR_NOT_ENOUGH_MEMORY;
         field = chosen_field(f);
     }
     st->plan_filter = NULL;
+    st->early = 0;
     uint32_t status = WFP_OK;
     if (field < 0) {
         status = list_add(st, &slot->residual, f);
@@ -786,20 +896,30 @@ uint32_t sim_index_add(sim_engine *e, sim_filter *f)
         st->bytes += (slot->cap_fields - fields_before) * sizeof *slot->fields;
         if (u == NULL)
             status = WFP_ERROR_NOT_ENOUGH_MEMORY;
-        for (uint32_t i = 0; i < f->num_conditions && status == WFP_OK; i++) {
+        for (uint32_t i = 0, nth = 0; i < f->num_conditions && status == WFP_OK; i++) {
             const sim_cond *c = &f->conditions[i];
             if (c->field != (uint32_t)field)
                 continue;
-            idx_key k;
-            condition_key(f, info, c, &k);
+            idx_key own;
+            const idx_key *k = &own;
+            uint32_t tag;
+            if (nth < tags_n) {
+                /* The key the plan made; an early plan's came from the same encoded values. */
+                k = &st->plan_keys[nth];
+                tag = st->plan_tags[nth];
+            } else {
+                condition_key(f, info, c, &own);
+                tag = sim_tag(key_hash(&own));
+            }
+            nth++;
             int added;
-            status = bucket_add(st, slot, &k, f, single, &added);
+            status = bucket_add(st, slot, k, tag, f, single, &added);
             if (status != WFP_OK) {
                 unfile(st, slot, f, field, i);
                 break;
             }
             if (added)
-                field_count(field_use(slot, (uint32_t)field, 0), k.prefix);
+                field_count(field_use(slot, (uint32_t)field, 0), k->prefix);
         }
         if (status != WFP_OK)
             field_drop_if_unused(slot, (uint32_t)field);
@@ -863,6 +983,7 @@ void sim_classify_state_free(sim_engine *e)
         }
     }
     sim_map_free(&st->slots);
+    free(st->scratch);
     free(st);
     e->classify = NULL;
 }

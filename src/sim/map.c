@@ -176,7 +176,7 @@ void sim_table_init(sim_table *t)
 
 void sim_table_free(sim_table *t)
 {
-    free(t->slots);
+    sim_free_large(t->slots, sim_table_bytes(t));
     sim_table_init(t);
 }
 
@@ -193,7 +193,7 @@ static int table_grow(sim_table *t)
     size_t capacity = t->slots == NULL ? 16 : (t->mask + 1) * 2;
     if (capacity > SIZE_MAX / SIM_TABLE_SLOT)
         return -1;
-    unsigned char *slots = calloc(capacity, SIM_TABLE_SLOT);
+    unsigned char *slots = sim_zalloc_large(capacity * SIM_TABLE_SLOT);
     if (slots == NULL)
         return -1;
     /* In slot order the new homes advance with the old ones: the writes stream. */
@@ -203,7 +203,7 @@ static int table_grow(sim_table *t)
             if (obj != NULL)
                 table_place(slots, capacity - 1, slot_tag(t->slots, i), obj);
         }
-    free(t->slots);
+    sim_free_large(t->slots, sim_table_bytes(t));
     t->slots = slots;
     t->mask = capacity - 1;
     return 0;
@@ -216,6 +216,16 @@ int sim_table_insert(sim_table *t, uint32_t tag, void *obj)
         if (table_grow(t) != 0)
             return -1;
     table_place(t->slots, t->mask, tag, obj);
+    t->count++;
+    return 0;
+}
+
+int sim_table_insert_at(sim_table *t, uint32_t tag, void *obj, size_t empty)
+{
+    if (t->slots == NULL || (t->count + 1) * 4 > (t->mask + 1) * 3 || empty > t->mask ||
+        slot_obj(t->slots, empty) != NULL)
+        return sim_table_insert(t, tag, obj);
+    slot_set(t->slots, empty, tag, obj);
     t->count++;
     return 0;
 }
@@ -287,8 +297,14 @@ void *sim_table_probe(const sim_table *t, uint32_t tag, size_t *cursor)
 
 void sim_table_prefetch(const sim_table *t, uint32_t tag)
 {
-    if (t->slots != NULL)
-        SIM_PREFETCH(t->slots + (tag & t->mask) * SIM_TABLE_SLOT);
+    if (t->slots == NULL)
+        return;
+    /* A probe for a key that is absent (every add checks one) reads on to the end of the run of
+       full slots, several slots at three-quarters load: the next line too. */
+    const unsigned char *at = t->slots + (tag & t->mask) * SIM_TABLE_SLOT;
+    SIM_PREFETCH(at);
+    if ((tag & t->mask) < t->mask)
+        SIM_PREFETCH(at + 64);
 }
 
 void *sim_table_at(const sim_table *t, size_t i) { return t->slots == NULL ? NULL : slot_obj(t->slots, i); }

@@ -22,6 +22,8 @@ typedef struct add_check {
     sim_provider *provider;         /* sublayers and filters */
     sim_lifetime lifetime;
     uint32_t key_tag;               /* filters: the filter key's tag in filters_by_key */
+    size_t key_slot;                /* filters: the empty slot the duplicate check ended at */
+    int early_encoded;              /* filters: sim_index_plan_early encoded the conditions */
     uint16_t *fields;               /* filters: each condition's index in layer->fields */
 } add_check;
 
@@ -60,6 +62,7 @@ static uint32_t filter_flags(add_check *c);
 static uint32_t filter_layer(add_check *c);
 static uint32_t filter_condition_fields(add_check *c);
 static uint32_t filter_sublayer(add_check *c);
+static uint32_t filter_index_plan(add_check *c);
 static uint32_t filter_provider(add_check *c);
 static uint32_t filter_callout(add_check *c);
 static uint32_t filter_provider_context(add_check *c);
@@ -76,6 +79,7 @@ static const add_stage filter_add_stages[] = {
     filter_layer,            /* FWP_E_LAYER_NOT_FOUND */
     filter_condition_fields, /* FWP_E_CONDITION_NOT_FOUND */
     filter_sublayer,         /* FWP_E_SUBLAYER_NOT_FOUND */
+    filter_index_plan,       /* never fails: starts the classify index reads (a hint) */
     filter_provider,         /* FWP_E_PROVIDER_NOT_FOUND */
     filter_callout,          /* FWP_E_CALLOUT_NOT_FOUND */
     filter_provider_context, /* FWP_E_PROVIDER_CONTEXT_NOT_FOUND */
@@ -86,7 +90,8 @@ static const add_stage filter_add_stages[] = {
                                 FWP_E_INVALID_NET_MASK, ERROR_INVALID_SECURITY_DESCR */
     filter_boottime_layer,   /* FWP_E_INCOMPATIBLE_LAYER */
     filter_lifetime,         /* FWP_E_DYNAMIC_SESSION_IN_PROGRESS, FWP_E_LIFETIME_MISMATCH */
-    filter_duplicate,        /* FWP_E_ALREADY_EXISTS */
+    filter_duplicate,        /* FWP_E_ALREADY_EXISTS (run once the filter is built: see
+                                sim_filter_create; it must stay the last row) */
 };
 
 typedef struct delete_check {
@@ -174,7 +179,7 @@ static const wfp_guid builtin_provider_contexts[] = {
 int sim_is_builtin_provider_context(const wfp_guid *key)
 {
     for (size_t i = 0; i < sizeof builtin_provider_contexts / sizeof builtin_provider_contexts[0]; i++)
-        if (wfp_guid_equal(&builtin_provider_contexts[i], key))
+        if (sim_guid_equal(&builtin_provider_contexts[i], key))
             return 1;
     return 0;
 }
@@ -280,23 +285,27 @@ void sim_filter_indexes_free(sim_engine *e)
 
 sim_provider *sim_provider_find(sim_engine *e, const wfp_guid *key)
 {
+    if (e->last_provider != NULL && sim_guid_equal(&e->last_provider->key, key))
+        return e->last_provider;
     size_t cursor = 0;
     uint64_t h = sim_hash_guid(key);
     sim_provider *p;
     while ((p = sim_map_probe(&e->providers_by_key, h, &cursor)) != NULL)
-        if (wfp_guid_equal(&p->key, key))
-            return p;
+        if (sim_guid_equal(&p->key, key))
+            return e->last_provider = p;
     return NULL;
 }
 
 sim_sublayer *sim_sublayer_find(sim_engine *e, const wfp_guid *key)
 {
+    if (e->last_sublayer != NULL && sim_guid_equal(&e->last_sublayer->key, key))
+        return e->last_sublayer;
     size_t cursor = 0;
     uint64_t h = sim_hash_guid(key);
     sim_sublayer *s;
     while ((s = sim_map_probe(&e->sublayers_by_key, h, &cursor)) != NULL)
-        if (wfp_guid_equal(&s->key, key))
-            return s;
+        if (sim_guid_equal(&s->key, key))
+            return e->last_sublayer = s;
     return NULL;
 }
 
@@ -306,7 +315,7 @@ sim_filter *sim_filter_find_key(sim_engine *e, const wfp_guid *key)
     uint32_t tag = filter_key_tag(key);
     sim_filter *f;
     while ((f = sim_table_probe(&e->filters_by_key, tag, &cursor)) != NULL)
-        if (wfp_guid_equal(&f->key, key))
+        if (sim_guid_equal(&f->key, key))
             return f;
     return NULL;
 }
@@ -381,6 +390,8 @@ static sim_slot *slot_for(sim_engine *e, sim_layer_state *ls, sim_sublayer *s, i
     memmove(&ls->slots[pos + 1], &ls->slots[pos], (ls->num_slots - pos) * sizeof *ls->slots);
     ls->slots[pos].sublayer = s;
     ls->slots[pos].root = NULL;
+    ls->slots[pos].last = NULL;
+    ls->slots[pos].spine.len = 0;
     ls->slots[pos].count = 0;
     ls->num_slots++;
     return &ls->slots[pos];
@@ -417,16 +428,21 @@ static uint32_t link_filter(sim_engine *e, sim_filter *f)
         slot_release_if_empty(ls, slot);
         return inserted > 0 ? WFP_E_ALREADY_EXISTS : WFP_ERROR_NOT_ENOUGH_MEMORY;
     }
-    uint32_t key_tag = filter_key_tag(&f->key);
-    if (sim_table_insert(&e->filters_by_key, key_tag, f) != 0) {
+    /* Right after sim_filter_create built f, its tag is known and, when its duplicate check ran,
+       so is the slot it goes to: nothing touched the table in between. */
+    int built_just_now = e->key_tag_filter == f;
+    uint32_t key_tag = built_just_now ? e->key_tag : filter_key_tag(&f->key);
+    size_t key_slot = built_just_now ? e->key_slot : SIZE_MAX;
+    e->key_tag_filter = NULL;
+    if (sim_table_insert_at(&e->filters_by_key, key_tag, f, key_slot) != 0) {
         sim_id_index_remove(&e->filters_by_id, f->id);
         slot_release_if_empty(ls, slot);
         return WFP_ERROR_NOT_ENOUGH_MEMORY;
     }
     /* The index entry last: its probe was prefetched when the filter was built. */
-    sim_tree_insert(&slot->root, f);
+    sim_tree_insert(slot, f);
     if (sim_index_add(e, f) != WFP_OK) {
-        sim_tree_remove(&slot->root, f);
+        sim_tree_remove(slot, f);
         sim_table_remove(&e->filters_by_key, key_tag, f);
         sim_id_index_remove(&e->filters_by_id, f->id);
         slot_release_if_empty(ls, slot);
@@ -446,11 +462,12 @@ static void unlink_filter(sim_engine *e, sim_filter *f)
     sim_index_remove(e, f);
     sim_layer_state *ls = &e->layers[f->layer];
     sim_slot *slot = slot_for(e, ls, f->sublayer, 0);
-    sim_tree_remove(&slot->root, f);
+    sim_tree_remove(slot, f);
     slot->count--;
     slot_release_if_empty(ls, slot);
     sim_id_index_remove(&e->filters_by_id, f->id);
     sim_table_remove(&e->filters_by_key, filter_key_tag(&f->key), f);
+    e->key_slot = SIZE_MAX; /* a removal may open a slot earlier in a run */
     ls->count--;
     f->sublayer->obj.users--;
     if (f->provider != NULL)
@@ -492,11 +509,15 @@ void sim_unlink(sim_engine *e, sim_object *o)
     switch (o->kind) {
     case SIM_KIND_PROVIDER:
         sim_map_remove(&e->providers_by_key, o);
+        if (e->last_provider == (sim_provider *)o)
+            e->last_provider = NULL;
         e->num_providers--;
         break;
     case SIM_KIND_SUBLAYER: {
         sim_sublayer *s = (sim_sublayer *)o;
         sim_map_remove(&e->sublayers_by_key, o);
+        if (e->last_sublayer == s)
+            e->last_sublayer = NULL;
         if (s->provider != NULL)
             s->provider->obj.users--;
         e->num_sublayers--;
@@ -522,6 +543,8 @@ void sim_object_free(sim_engine *e, sim_object *o)
     }
     case SIM_KIND_FILTER: {
         sim_filter *f = (sim_filter *)o;
+        if (e->key_tag_filter == f)
+            e->key_tag_filter = NULL; /* built but never linked: its address may come back */
         sim_object_unref(e, &f->sublayer->obj);
         if (f->provider != NULL)
             sim_object_unref(e, &f->provider->obj);
@@ -613,7 +636,7 @@ static uint32_t provider_lifetime(add_check *c)
 static uint32_t provider_duplicate(add_check *c)
 {
     const wfp_provider0 *p = c->input;
-    if (!wfp_guid_is_null(&p->providerKey) && sim_provider_find(c->ctx->engine, &p->providerKey) != NULL)
+    if (!sim_guid_is_null(&p->providerKey) && sim_provider_find(c->ctx->engine, &p->providerKey) != NULL)
         return WFP_E_ALREADY_EXISTS;
     return WFP_OK;
 }
@@ -651,7 +674,7 @@ uint32_t sim_provider_create(const sim_add_context *ctx, const wfp_provider0 *in
     c.input = in;
     RUN_STAGES(provider_add_stages, &c);
     wfp_guid key = in->providerKey;
-    if (wfp_guid_is_null(&key))
+    if (sim_guid_is_null(&key))
         sim_generate_guid(ctx->engine, &key);
     uint64_t seq = ctx->loading && ctx->forced_seq ? ctx->forced_seq : ctx->engine->next_seq++;
     *out = build_provider(ctx->engine, in, &key, c.lifetime, owner_of(ctx, c.lifetime), seq);
@@ -715,7 +738,7 @@ static uint32_t sublayer_lifetime(add_check *c)
 static uint32_t sublayer_duplicate(add_check *c)
 {
     const wfp_sublayer0 *s = c->input;
-    if (!wfp_guid_is_null(&s->subLayerKey) && sim_sublayer_find(c->ctx->engine, &s->subLayerKey) != NULL)
+    if (!sim_guid_is_null(&s->subLayerKey) && sim_sublayer_find(c->ctx->engine, &s->subLayerKey) != NULL)
         return WFP_E_ALREADY_EXISTS;
     return WFP_OK;
 }
@@ -763,7 +786,7 @@ uint32_t sim_sublayer_create(const sim_add_context *ctx, const wfp_sublayer0 *in
     c.input = in;
     RUN_STAGES(sublayer_add_stages, &c);
     wfp_guid key = in->subLayerKey;
-    if (wfp_guid_is_null(&key))
+    if (sim_guid_is_null(&key))
         sim_generate_guid(ctx->engine, &key);
     uint64_t seq = ctx->loading && ctx->forced_seq ? ctx->forced_seq : ctx->engine->next_seq++;
     *out = build_sublayer(ctx->engine, in, &key, c.provider, c.lifetime, owner_of(ctx, c.lifetime), seq);
@@ -837,7 +860,7 @@ static uint32_t filter_layer(add_check *c)
     const wfp_filter0 *f = c->input;
     sim_engine *e = c->ctx->engine;
     /* The adds of a bulk load mostly go to one layer. */
-    if (e->last_layer != NULL && wfp_guid_equal(&e->last_layer->key, &f->layerKey)) {
+    if (e->last_layer != NULL && sim_guid_equal(&e->last_layer->key, &f->layerKey)) {
         c->layer = e->last_layer;
         return WFP_OK;
     }
@@ -862,9 +885,19 @@ static uint32_t filter_sublayer(add_check *c)
 {
     const wfp_filter0 *f = c->input;
     /* IID_NULL means the layer's default sublayer, FWPM_SUBLAYER_UNIVERSAL for every layer [I]. */
-    const wfp_guid *key = wfp_guid_is_null(&f->subLayerKey) ? &WFP_SUBLAYER_UNIVERSAL : &f->subLayerKey;
+    const wfp_guid *key = sim_guid_is_null(&f->subLayerKey) ? &WFP_SUBLAYER_UNIVERSAL : &f->subLayerKey;
     c->sublayer = sim_sublayer_find(c->ctx->engine, key);
     return c->sublayer == NULL ? WFP_E_SUBLAYER_NOT_FOUND : WFP_OK;
+}
+
+/* The classify index's bucket reads are cache misses with many filters: start them now, so they
+   load while the remaining checks run and the filter is built. */
+static uint32_t filter_index_plan(add_check *c)
+{
+    const wfp_filter0 *f = c->input;
+    c->early_encoded = sim_index_plan_early(c->ctx->engine, c->layer, c->sublayer, f->filterCondition,
+                                            c->fields, f->numFilterConditions);
+    return WFP_OK;
 }
 
 static uint32_t filter_provider(add_check *c)
@@ -952,13 +985,16 @@ static uint32_t filter_lifetime(add_check *c)
 static uint32_t filter_duplicate(add_check *c)
 {
     const wfp_filter0 *f = c->input;
-    if (wfp_guid_is_null(&f->filterKey))
+    if (sim_guid_is_null(&f->filterKey))
         return WFP_OK;
     size_t cursor = 0;
+    const sim_table *t = &c->ctx->engine->filters_by_key;
     const sim_filter *other;
-    while ((other = sim_table_probe(&c->ctx->engine->filters_by_key, c->key_tag, &cursor)) != NULL)
-        if (wfp_guid_equal(&other->key, &f->filterKey))
+    while ((other = sim_table_probe(t, c->key_tag, &cursor)) != NULL)
+        if (sim_guid_equal(&other->key, &f->filterKey))
             return WFP_E_ALREADY_EXISTS;
+    if (t->slots != NULL && cursor > 0)
+        c->key_slot = (c->key_tag + cursor - 1) & t->mask; /* the empty slot that ended the probe */
     return WFP_OK;
 }
 
@@ -1024,7 +1060,7 @@ static sim_filter *build_filter(sim_engine *e, const wfp_filter0 *in, const add_
     static const uint8_t no_context[16];
     int has_extras = memcmp(extras.context, no_context, sizeof no_context) != 0 ||
                      in->displayData.description != NULL || in->providerData.size > 0;
-    int has_action_key = !wfp_guid_is_null(&in->action.filterType);
+    int has_action_key = !sim_guid_is_null(&in->action.filterType);
     size_t name_bytes = wstr_bytes(in->displayData.name), description_bytes = wstr_bytes(in->displayData.description);
     size_t size = round8(sizeof(sim_filter)) + conditions_size(in->filterCondition, in->numFilterConditions) +
                   (has_action_key ? sizeof(wfp_guid) : 0) + (has_extras ? sizeof extras : 0) +
@@ -1053,8 +1089,14 @@ static sim_filter *build_filter(sim_engine *e, const wfp_filter0 *in, const add_
 
     uint8_t *base = (uint8_t *)f;
     size_t off = round8(sizeof(sim_filter));
-    encode_conditions(f, in->filterCondition, c->fields, in->numFilterConditions, &off);
-    sim_index_prefetch(e, f); /* loads while the rest is built and linked */
+    if (c->early_encoded) {
+        /* The same encoding of the same input, done during validation: taken as it is. */
+        sim_index_take_early(e, f);
+        off += (size_t)in->numFilterConditions * sizeof(sim_cond);
+    } else {
+        encode_conditions(f, in->filterCondition, c->fields, in->numFilterConditions, &off);
+        sim_index_prefetch(e, f); /* loads while the rest is built and linked */
+    }
     if (has_action_key) {
         memcpy(base + off, &in->action.filterType, sizeof(wfp_guid));
         off += sizeof(wfp_guid); /* 16: the offset stays a multiple of 8 */
@@ -1096,32 +1138,63 @@ uint32_t sim_filter_create(const sim_add_context *ctx, const wfp_filter0 *in, si
     memset(&c, 0, sizeof c);
     c.ctx = ctx;
     c.input = in;
-    /* With a million filters the duplicate check's probe is a cache miss: the checks before
-       it run while it loads. */
-    if (!wfp_guid_is_null(&in->filterKey)) {
+    c.key_slot = SIZE_MAX;
+    /* With a million filters the duplicate check's probe is a cache miss: it is started now, and
+       the check itself (the table's last row) runs only after the filter is built, which nothing
+       the check decides can change.  Errors come out exactly as in the table's order: a
+       duplicate wins over running out of ids, which wins over running out of memory, and a
+       failed add consumes neither an id nor a random key. */
+    int keyed = !sim_guid_is_null(&in->filterKey);
+    if (keyed) {
         c.key_tag = filter_key_tag(&in->filterKey);
         sim_table_prefetch(&e->filters_by_key, c.key_tag);
     }
-    RUN_STAGES(filter_add_stages, &c);
+    size_t early_stages = sizeof filter_add_stages / sizeof filter_add_stages[0] - 1;
+    for (size_t i = 0; i < early_stages; i++) {
+        uint32_t status = filter_add_stages[i](&c);
+        if (status != WFP_OK)
+            return status;
+    }
     /* next_filter_id stops at UINT64_MAX, which only a loaded filter can hold: counting on
        would wrap to 0 (no filter's id) and then to ids in use. */
-    if (!ctx->loading && e->next_filter_id == UINT64_MAX)
-        return WFP_E_OUT_OF_BOUNDS;
+    int out_of_ids = !ctx->loading && e->next_filter_id == UINT64_MAX;
     wfp_guid key = in->filterKey;
-    if (wfp_guid_is_null(&key)) {
+    if (!keyed) {
+        /* No duplicate check for a generated key. */
+        if (out_of_ids)
+            return WFP_E_OUT_OF_BOUNDS;
         sim_generate_guid(e, &key);
-        sim_table_prefetch(&e->filters_by_key, filter_key_tag(&key));
+        c.key_tag = filter_key_tag(&key);
+        sim_table_prefetch(&e->filters_by_key, c.key_tag);
     }
-    uint64_t id;
+    /* The id is taken only once the add cannot fail any more. */
+    uint64_t id = ctx->loading ? ctx->forced_id : e->next_filter_id;
+    sim_filter *f = build_filter(e, in, &c, &key, id, owner_of(ctx, c.lifetime));
+    if (keyed) {
+        uint32_t status = filter_add_stages[early_stages](&c); /* filter_duplicate */
+        if (status == WFP_OK && out_of_ids)
+            status = WFP_E_OUT_OF_BOUNDS;
+        if (status != WFP_OK) {
+            if (f != NULL) {
+                sim_index_forget(e); /* its plan names a filter that never was */
+                sim_object_unref(e, &f->obj);
+            }
+            return status;
+        }
+    }
+    if (f == NULL)
+        return WFP_ERROR_NOT_ENOUGH_MEMORY;
     if (ctx->loading) {
-        id = ctx->forced_id;
         if (id >= e->next_filter_id)
             e->next_filter_id = id == UINT64_MAX ? UINT64_MAX : id + 1;
     } else {
-        id = e->next_filter_id++; /* never reused, even if the transaction aborts */
+        e->next_filter_id++; /* never reused, even if the transaction aborts */
     }
-    *out = build_filter(e, in, &c, &key, id, owner_of(ctx, c.lifetime));
-    return *out == NULL ? WFP_ERROR_NOT_ENOUGH_MEMORY : WFP_OK;
+    e->key_tag_filter = f;
+    e->key_tag = c.key_tag;
+    e->key_slot = c.key_slot;
+    *out = f;
+    return WFP_OK;
 }
 
 uint32_t sim_filter_add(sim_session *session, const wfp_filter0 *in, uint64_t *id)

@@ -33,6 +33,14 @@ void sim_global_unlock(void);
 
 uint64_t sim_monotonic_ms(void);
 void sim_sleep_ms(uint32_t ms);
+/* Zeroed memory for a large index array (the hash tables' slots); NULL when out of memory.
+   Released with sim_free_large, given the same size.  On Linux an array of 1 MiB or more is a
+   mapping of its own, aligned to and marked for transparent huge pages: a million filters make
+   tables of tens of MiB probed at random, where 4 KiB pages miss the TLB on nearly every probe
+   (and a prefetch that misses the TLB stalls).  Elsewhere it is calloc and free. */
+void *sim_zalloc_large(size_t bytes);
+void sim_free_large(void *p, size_t bytes);
+
 /* Best-effort entropy for GUID generation: never fails, falls back to clock and address mixing. */
 void sim_entropy(void *buf, size_t len);
 

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "platform.h"
 #include "wfp/core.h"
@@ -55,6 +56,15 @@ size_t sim_map_bytes(const sim_map *map);
 uint64_t sim_hash_guid(const wfp_guid *g);
 uint64_t sim_hash_u64(uint64_t x);
 
+/* wfp_guid_equal and wfp_guid_is_null, inlined: a filter add compares a dozen keys. */
+static inline int sim_guid_equal(const wfp_guid *a, const wfp_guid *b) { return memcmp(a, b, sizeof *a) == 0; }
+static inline int sim_guid_is_null(const wfp_guid *g)
+{
+    uint64_t w[2];
+    memcpy(w, g, sizeof w);
+    return (w[0] | w[1]) == 0;
+}
+
 /* ---- open-addressing table of object pointers with packed 32-bit tags ---------------------- */
 
 /* Each slot is a 32-bit tag (a hash of the object's key) followed by the pointer, packed: 12
@@ -72,6 +82,9 @@ void sim_table_init(sim_table *t);
 void sim_table_free(sim_table *t);
 /* 0 or -1 when out of memory. */
 int sim_table_insert(sim_table *t, uint32_t tag, void *obj);
+/* sim_table_insert, given the empty slot that ended a sim_table_probe for tag that found nothing
+   (slot (tag + cursor - 1) & mask), with the table unchanged since: no second walk of the run. */
+int sim_table_insert_at(sim_table *t, uint32_t tag, void *obj, size_t empty);
 /* Removes exactly this object pointer filed under tag (a no-op when absent). */
 void sim_table_remove(sim_table *t, uint32_t tag, const void *obj);
 /* Puts obj where old is filed under tag; 0, or -1 when old is absent. */
@@ -269,10 +282,24 @@ int sim_type_is_inline(uint32_t type);
 
 /* ---- per-layer arbitration structures -------------------------------------------------------- */
 
+/* AVL height is below 1.45 log2(n + 2): 96 levels cover any addressable tree. */
+#define SIM_TREE_MAX_DEPTH 96
+
+/* The right spine of a slot's tree, root first, down to its last filter: what an append needs to
+   rebalance, kept from one append to the next (len 0: not known; tree.c).  40 levels hold the
+   spine of any AVL tree of up to 2^27 filters; a longer one is simply not kept. */
+#define SIM_SPINE_MAX 40
+typedef struct sim_spine {
+    uint32_t len;
+    sim_filter *node[SIM_SPINE_MAX];
+} sim_spine;
+
 typedef struct sim_slot {
     sim_sublayer *sublayer;
     sim_filter *root; /* AVL: effective weight desc, id asc */
+    sim_filter *last; /* the tree's last filter in that order */
     size_t count;
+    sim_spine spine;
 } sim_slot;
 
 typedef struct sim_layer_state {
@@ -400,6 +427,15 @@ struct wfp_sim_engine {
     uint16_t *condition_fields; /* scratch: a filter add's field indexes (validate.c) */
     uint32_t condition_fields_cap;
     const wfp_layer_info *last_layer; /* the layer the last filter add named */
+    /* The last provider and sublayer a lookup found (the adds of a bulk load name the same
+       ones); sim_unlink forgets an object it unlinks, so these are always linked or NULL. */
+    struct sim_provider *last_provider;
+    struct sim_sublayer *last_sublayer;
+    /* The filters_by_key tag sim_filter_create worked out for the filter it built last, for
+       sim_link to file that filter under without hashing its key again. */
+    const struct sim_filter *key_tag_filter;
+    uint32_t key_tag;
+    size_t key_slot; /* the empty slot its duplicate check ended at, or SIZE_MAX */
 
     sim_persist_state persist;
     sim_classify_state *classify;
@@ -483,9 +519,11 @@ wfp_wchar sim_to_lower(wfp_wchar c);
 /* weight.c */
 uint64_t sim_auto_weight(const sim_filter *f);
 
-/* tree.c: per-slot AVL */
-void sim_tree_insert(sim_filter **root, sim_filter *f);
-void sim_tree_remove(sim_filter **root, sim_filter *f);
+/* tree.c: per-slot AVL.  slot->last is the tree's last filter in its order (NULL when empty):
+   a filter that goes after it is appended along slot->spine, without comparisons and without
+   walking down from the root.  Both keep last and spine up to date. */
+void sim_tree_insert(sim_slot *slot, sim_filter *f);
+void sim_tree_remove(sim_slot *slot, sim_filter *f);
 /* In-order walk (arbitration order); stops when visit returns nonzero. */
 int sim_tree_walk(sim_filter *root, int (*visit)(sim_filter *f, void *arg), void *arg);
 
@@ -537,6 +575,15 @@ uint32_t sim_scope_end(sim_call_scope *scope, uint32_t status);
 uint32_t sim_index_add(sim_engine *e, sim_filter *f);
 /* Starts loading the index entries sim_index_add(e, f) will probe. */
 void sim_index_prefetch(sim_engine *e, const sim_filter *f);
+/* The same for a filter add still being validated, from its input (conds already passed the
+   pointer check; fields[i] is conds[i]'s field).  Returns 1 when it encoded the conditions
+   (all inline values): the filter built from this input in the same call then takes them, and
+   the plan, with sim_index_take_early instead of encoding them and calling sim_index_prefetch. */
+int sim_index_plan_early(sim_engine *e, const wfp_layer_info *layer, const sim_sublayer *sublayer,
+                         const wfp_filter_condition0 *conds, const uint16_t *fields, uint32_t n);
+void sim_index_take_early(sim_engine *e, sim_filter *f);
+/* Drops the plan of the filter being added (it is freed without being linked). */
+void sim_index_forget(sim_engine *e);
 void sim_index_remove(sim_engine *e, sim_filter *f);
 void sim_classify_state_free(sim_engine *e);
 size_t sim_index_bytes(const sim_engine *e);

@@ -89,23 +89,78 @@ static sim_filter *remove_node(sim_filter *n, sim_filter *f)
     return rebalance(n);
 }
 
-/* AVL height is below 1.45 log2(n + 2): 96 levels cover any addressable tree. */
-#define MAX_DEPTH 96
+#define MAX_DEPTH SIM_TREE_MAX_DEPTH
 
-void sim_tree_insert(sim_filter **root, sim_filter *f)
+/* Makes the spine the path from node[depth - 1] down the right links through n; 0 (and no
+   spine) when it is longer than a spine holds. */
+static int spine_from(sim_spine *spine, uint32_t depth, sim_filter *n)
 {
+    for (; n != NULL; n = n->right) {
+        if (depth == SIM_SPINE_MAX) {
+            spine->len = 0;
+            return 0;
+        }
+        spine->node[depth++] = n;
+    }
+    spine->len = depth;
+    return 1;
+}
+
+/* Appends f, which goes after every filter of the slot (as a bulk add of equally weighted
+   filters goes), along the spine; 0 when there is no room for the spine (nothing changed). */
+static int append(sim_slot *slot, sim_filter *f)
+{
+    sim_spine *spine = &slot->spine;
+    if (spine->len == 0 || spine->node[0] != slot->root || spine->node[spine->len - 1] != slot->last)
+        if (!spine_from(spine, 0, slot->root))
+            return 0;
+    if (spine->len == SIM_SPINE_MAX) {
+        spine->len = 0;
+        return 0;
+    }
+    uint32_t parent = spine->len - 1;
+    spine->node[parent]->right = f;
+    spine->node[spine->len++] = f;
+    slot->last = f;
+    /* Up the spine while heights change, as sim_tree_insert does up its path.  A rotation puts
+       another node at that depth: the spine below it is walked again (a few levels, and never
+       longer than before). */
+    for (uint32_t d = parent + 1; d-- > 0;) {
+        sim_filter *n = spine->node[d];
+        uint8_t before = n->height;
+        sim_filter *top = rebalance(n);
+        if (top != n) {
+            if (d == 0)
+                slot->root = top;
+            else
+                spine->node[d - 1]->right = top;
+            spine_from(spine, d, top);
+        }
+        if (top->height == before)
+            break;
+    }
+    return 1;
+}
+
+void sim_tree_insert(sim_slot *slot, sim_filter *f)
+{
+    f->left = f->right = NULL;
+    f->height = 1;
+    if (slot->last != NULL && order(f, slot->last) > 0 && append(slot, f))
+        return;
+    slot->spine.len = 0; /* the tree changes off the spine: it is walked again when needed */
     sim_filter **path[MAX_DEPTH];
     int depth = 0;
-    sim_filter **link = root;
+    sim_filter **link = &slot->root;
     while (*link != NULL) {
         path[depth++] = link;
         link = order(f, *link) < 0 ? &(*link)->left : &(*link)->right;
     }
-    f->left = f->right = NULL;
-    f->height = 1;
     *link = f;
+    if (slot->last == NULL || order(f, slot->last) > 0)
+        slot->last = f;
     /* Up the path while heights change: a subtree whose height stays the same (always the case
-       after a rotation) leaves its ancestors balanced.  Appends in order stop after O(1). */
+       after a rotation) leaves its ancestors balanced. */
     while (depth > 0) {
         sim_filter **at = path[--depth];
         uint8_t before = (*at)->height;
@@ -115,7 +170,17 @@ void sim_tree_insert(sim_filter **root, sim_filter *f)
     }
 }
 
-void sim_tree_remove(sim_filter **root, sim_filter *f) { *root = remove_node(*root, f); }
+void sim_tree_remove(sim_slot *slot, sim_filter *f)
+{
+    slot->spine.len = 0;
+    slot->root = remove_node(slot->root, f);
+    if (slot->last == f) {
+        sim_filter *n = slot->root;
+        while (n != NULL && n->right != NULL)
+            n = n->right;
+        slot->last = n;
+    }
+}
 
 int sim_tree_walk(sim_filter *root, int (*visit)(sim_filter *f, void *arg), void *arg)
 {

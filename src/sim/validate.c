@@ -87,7 +87,7 @@ static const wfp_field_info *field_lookup(sim_engine *e, const wfp_layer_info *l
     if (e == NULL)
         return wfp_layer_field_find(layer, key);
     sim_field_memo *m = &e->field_memo[(key->Data1 ^ (uint32_t)(layer - wfp_layer_table)) % SIM_FIELD_MEMO_SIZE];
-    if (m->layer == layer && wfp_guid_equal(&m->key, key))
+    if (m->layer == layer && sim_guid_equal(&m->key, key))
         return m->field;
     const wfp_field_info *field = wfp_layer_field_find(layer, key);
     if (field != NULL) {
@@ -283,7 +283,7 @@ uint32_t sim_check_conditions_types(const wfp_layer_info *layer, const wfp_filte
             return status;
         if (use == SIM_CONDITIONS_TEMPLATE)
             for (uint32_t j = 0; j < i; j++)
-                if (wfp_guid_equal(&conds[j].fieldKey, &c->fieldKey))
+                if (sim_guid_equal(&conds[j].fieldKey, &c->fieldKey))
                     return WFP_E_DUPLICATE_CONDITION;
     }
     return WFP_OK;

@@ -105,23 +105,29 @@ static uint32_t condition_precision(const sim_filter *f, const sim_cond *c)
     return interval_precision(low, high, sim_type_bits(type));
 }
 
+/* The usual condition, an exact value, without the call. */
+static uint32_t precision_of(const sim_filter *f, const sim_cond *c)
+{
+    if (c->match == WFP_MATCH_EQUAL && c->type != WFP_V4_ADDR_MASK && c->type != WFP_V6_ADDR_MASK)
+        return 128;
+    return condition_precision(f, c);
+}
+
 uint64_t sim_auto_weight(const sim_filter *f)
 {
+    const sim_cond *c = f->conditions;
+    uint32_t n = f->num_conditions;
     uint64_t fields = 0, precision_sum = 0;
-    for (uint32_t i = 0; i < f->num_conditions; i++) {
-        const sim_cond *c = &f->conditions[i];
-        int first = 1;
-        for (uint32_t j = 0; j < i; j++)
-            if (f->conditions[j].field == c->field) {
-                first = 0;
-                break;
-            }
-        if (!first)
-            continue;
-        uint32_t precision = condition_precision(f, c);
-        for (uint32_t j = i + 1; j < f->num_conditions; j++)
-            if (f->conditions[j].field == c->field) {
-                uint32_t p = condition_precision(f, &f->conditions[j]);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t field = c[i].field, j = 0;
+        while (j < i && c[j].field != field)
+            j++;
+        if (j < i)
+            continue; /* counted with the field's first condition */
+        uint32_t precision = precision_of(f, &c[i]);
+        for (j = i + 1; j < n; j++)
+            if (c[j].field == field) {
+                uint32_t p = precision_of(f, &c[j]);
                 if (p < precision)
                     precision = p;
             }
