@@ -60,6 +60,8 @@ core_extension = Extension(
     "wfp._core",
     sources=["wfp/_core.pyx"],
     include_dirs=["include"],
+    # The module links wfpcore: an edited C source or header must relink it too.
+    depends=core_sources() + sorted(glob("include/wfp/*.h") + glob("src/*/*.h")),
     define_macros=[("Py_LIMITED_API", LIMITED_API), ("CYTHON_LIMITED_API", "1")],
     py_limited_api=True,
 )

@@ -22,7 +22,7 @@ from cpython.list cimport PyList_GetItem
 from cpython.tuple cimport PyTuple_GetItem
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
-from cpython.long cimport PyLong_AsUnsignedLongLong, PyLong_AsUnsignedLongLongMask
+from cpython.long cimport PyLong_AsUnsignedLongLong, PyLong_AsUnsignedLongLongMask, PyLong_FromString
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF16
 from libc.stdint cimport (
     uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t, SIZE_MAX,
@@ -776,14 +776,39 @@ uuid_int_member = <PyObject *>_uuid_members[0]
 uuid_is_safe_member = <PyObject *>_uuid_members[1]
 slotted_type_init(&uuid_type, _UUID)
 uuid_int_offset = slot_offset(_UUID, _uuid_members[0])
+cdef Py_ssize_t uuid_is_safe_offset = -1
+if uuid_int_offset > 0:
+    uuid_is_safe_offset = slot_offset(_UUID, _uuid_members[1])
 
 
 cdef object make_uuid(object value):
     """uuid.UUID(int=value) without the argument checks of UUID.__init__ (the value is in range)."""
     u = acyclic(slotted_new(&uuid_type))
-    set_slot(u, uuid_int_member, value)
-    set_slot(u, uuid_is_safe_member, SAFE_UNKNOWN)
+    if uuid_is_safe_offset > 0:
+        put_slot(u, uuid_int_offset, value)
+        put_slot(u, uuid_is_safe_offset, SAFE_UNKNOWN)
+    else:
+        set_slot(u, uuid_int_member, value)
+        set_slot(u, uuid_is_safe_member, SAFE_UNKNOWN)
     return u
+
+
+cdef char *HEX_DIGITS = b"0123456789abcdef"
+
+
+cdef object guid_int(const wfp_guid *guid):
+    """A GUID's 128 bits as one int, made in one step from its hex digits (shifting and or-ing
+    two halves would make four ints on the way)."""
+    cdef char text[33]
+    cdef uint64_t high = (<uint64_t>guid.Data1 << 32) | (<uint64_t>guid.Data2 << 16) | guid.Data3
+    cdef int i
+    for i in range(16):
+        text[i] = HEX_DIGITS[(high >> (60 - 4 * i)) & 0xF]
+    for i in range(8):
+        text[16 + 2 * i] = HEX_DIGITS[guid.Data4[i] >> 4]
+        text[17 + 2 * i] = HEX_DIGITS[guid.Data4[i] & 0xF]
+    text[32] = 0
+    return PyLong_FromString(text, NULL, 16)
 
 
 cdef object parse_guid(const wfp_guid *guid, dict interned):
@@ -791,12 +816,7 @@ cdef object parse_guid(const wfp_guid *guid, dict interned):
     found = interned.get(raw)
     if found is not None:
         return found
-    cdef uint64_t high = (<uint64_t>guid.Data1 << 32) | (<uint64_t>guid.Data2 << 16) | guid.Data3
-    cdef uint64_t low = 0
-    cdef int i
-    for i in range(8):
-        low = (low << 8) | guid.Data4[i]
-    u = make_uuid((<object>high << 64) | <object>low)
+    u = make_uuid(guid_int(guid))
     interned[raw] = u
     return u
 
@@ -807,12 +827,7 @@ cdef object parse_optional_guid(const wfp_guid *guid, dict interned):
 
 cdef object parse_unique_guid(const wfp_guid *guid):
     """A GUID known to occur once in a result (a filter's own key): no interning needed."""
-    cdef uint64_t high = (<uint64_t>guid.Data1 << 32) | (<uint64_t>guid.Data2 << 16) | guid.Data3
-    cdef uint64_t low = 0
-    cdef int i
-    for i in range(8):
-        low = (low << 8) | guid.Data4[i]
-    return make_uuid((<object>high << 64) | <object>low)
+    return make_uuid(guid_int(guid))
 
 
 cdef enum:
@@ -1367,6 +1382,10 @@ cdef class RuleParser:
     cdef uint32_t action_types[RULE_CACHE_SLOTS]
     cdef PyObject *action_members[RULE_CACHE_SLOTS]
     cdef PyObject *action_ints[RULE_CACHE_SLOTS]
+    # The last effective weight made into an int: filters of one shape in one sublayer share
+    # theirs, so most rules of an enumeration take the same object.
+    cdef uint64_t last_weight
+    cdef object last_weight_int
 
     def __cinit__(self, RuleFactory factory, dict interned):
         self.factory = factory
@@ -1448,7 +1467,10 @@ cdef class RuleParser:
             provider_context_key = None
         data = parse_blob(&f.providerData)
         if f.effectiveWeight.type == WFP_UINT64 and f.effectiveWeight.uint64 != NULL:
-            effective_weight = f.effectiveWeight.uint64[0]
+            if self.last_weight_int is None or self.last_weight != f.effectiveWeight.uint64[0]:
+                self.last_weight = f.effectiveWeight.uint64[0]
+                self.last_weight_int = self.last_weight
+            effective_weight = self.last_weight_int
         else:
             effective_weight = None
 
