@@ -104,7 +104,7 @@ def repeats_for(n: int, requested: Optional[int], quick: bool) -> int:
         return requested
     if quick:
         return 1
-    return 5 if n <= 10_000 else 3 if n <= 100_000 else 1
+    return 5 if n <= 10_000 else 3 if n <= 100_000 else 2
 
 
 def measure(sizes: list[int], implementations: list[str], backend: str, repeat: Optional[int],
@@ -330,7 +330,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     mode.add_argument("--full", action="store_true", help="include 1M rules")
     mode.add_argument("--quick", action="store_true", help="N = 1k and 10k, one repeat")
     parser.add_argument("--sizes", help="comma-separated N values (overrides the mode)")
-    parser.add_argument("--repeat", type=int, help="repeats per N (default 5 / 3 / 1 by size)")
+    parser.add_argument("--repeat", type=int, help="repeats per N (default 5 / 3 / 2 by size)")
     parser.add_argument("--ctypes-max", type=int, default=1_000_000,
                         help="largest N for the ctypes baseline (it is slow)")
     parser.add_argument("--only", help="comma-separated implementations (c_floor,python,ctypes)")

@@ -305,10 +305,10 @@ cdef uint64_t unsigned_of(object value, uint64_t maximum) except? 0xFFFFFFFFFFFF
     or below 0).  Cython's own conversion makes comparisons that the limited API turns into
     calls; a filter has a dozen such fields."""
     cdef uint64_t converted
-    if type(value) is int:
+    if isinstance(value, int):  # int and its subclasses (IntEnum members such as Action)
         converted = PyLong_AsUnsignedLongLong(value)
     else:
-        converted = value  # int subclasses and __index__
+        converted = value  # __index__
     if converted > maximum:
         raise OverflowError(f"{value!r} does not fit in an unsigned field (at most {maximum})")
     return converted
@@ -333,6 +333,14 @@ cdef Py_ssize_t uuid_int_offset = -1  # of uuid.UUID's int slot, once found (slo
 cdef struct guid_memo:
     PyObject *keys[GUID_MEMO_SLOTS]
     wfp_guid guids[GUID_MEMO_SLOTS]
+    # A Rule's provider, layer and sublayer as composed for the rule before:
+    # rules of one batch mostly share them, and one compare settles it (compose_rule).
+    PyObject *provider
+    wfp_guid provider_guid
+    PyObject *layer
+    wfp_guid layer_guid
+    PyObject *sublayer
+    wfp_guid sublayer_guid
 
 
 cdef void memo_release(guid_memo *memo) noexcept:
@@ -340,6 +348,17 @@ cdef void memo_release(guid_memo *memo) noexcept:
     for i in range(GUID_MEMO_SLOTS):
         Py_XDECREF(memo.keys[i])
         memo.keys[i] = NULL
+    Py_XDECREF(memo.provider)
+    Py_XDECREF(memo.layer)
+    Py_XDECREF(memo.sublayer)
+    memo.provider = memo.layer = memo.sublayer = NULL
+
+
+cdef inline void remember(PyObject **last, object value) noexcept:
+    """Keep value (a reference of the memo's own) as the last object of one field."""
+    Py_INCREF(value)
+    Py_XDECREF(last[0])
+    last[0] = <PyObject *>value
 
 
 cdef int compose_guid(object key, wfp_guid *guid, guid_memo *memo=NULL) except -1:
@@ -1322,11 +1341,24 @@ cdef int compose_rule(wfp_arena *arena, RuleFactory factory, object rule, wfp_fi
     f.flags = flags
     compose_str(arena, rule_get(factory, rule, R_NAME), &f.displayData.name)
     compose_str(arena, rule_get(factory, rule, R_DESCRIPTION), &f.displayData.description)
-    compose_optional_guid(arena, rule_get(factory, rule, R_PROVIDER), &f.providerKey, memo)
-    compose_layer(rule_get(factory, rule, R_LAYER), &f.layerKey, memo)
+    provider = rule_get(factory, rule, R_PROVIDER)
+    if provider is not None:
+        f.providerKey = <wfp_guid *>arena_alloc(arena, sizeof(wfp_guid))
+        if <PyObject *>provider != memo.provider:
+            compose_guid(provider, &memo.provider_guid, memo)
+            remember(&memo.provider, provider)
+        f.providerKey[0] = memo.provider_guid
+    layer = rule_get(factory, rule, R_LAYER)
+    if <PyObject *>layer != memo.layer:
+        compose_layer(layer, &memo.layer_guid, memo)
+        remember(&memo.layer, layer)
+    f.layerKey = memo.layer_guid
     sublayer = rule_get(factory, rule, R_SUBLAYER)
     if sublayer is not None:
-        compose_guid(sublayer, &f.subLayerKey, memo)
+        if <PyObject *>sublayer != memo.sublayer:
+            compose_guid(sublayer, &memo.sublayer_guid, memo)
+            remember(&memo.sublayer, sublayer)
+        f.subLayerKey = memo.sublayer_guid
     weight = rule_get(factory, rule, R_WEIGHT)
     if weight is None:
         f.weight.type = WFP_EMPTY
