@@ -22,7 +22,7 @@ from cpython.list cimport PyList_GetItem
 from cpython.tuple cimport PyTuple_GetItem
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
-from cpython.long cimport PyLong_AsUnsignedLongLong, PyLong_AsUnsignedLongLongMask, PyLong_FromString
+from cpython.long cimport PyLong_AsUnsignedLongLong, PyLong_AsUnsignedLongLongMask
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF16
 from libc.stdint cimport (
     uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t, SIZE_MAX,
@@ -812,22 +812,14 @@ cdef object make_uuid(object value):
     return u
 
 
-cdef char *HEX_DIGITS = b"0123456789abcdef"
-
-
 cdef object guid_int(const wfp_guid *guid):
-    """A GUID's 128 bits as one int, made in one step from its hex digits (shifting and or-ing
-    two halves would make four ints on the way)."""
-    cdef char text[33]
+    """A GUID's 128 bits as one int."""
     cdef uint64_t high = (<uint64_t>guid.Data1 << 32) | (<uint64_t>guid.Data2 << 16) | guid.Data3
+    cdef uint64_t low = 0
     cdef int i
-    for i in range(16):
-        text[i] = HEX_DIGITS[(high >> (60 - 4 * i)) & 0xF]
     for i in range(8):
-        text[16 + 2 * i] = HEX_DIGITS[guid.Data4[i] >> 4]
-        text[17 + 2 * i] = HEX_DIGITS[guid.Data4[i] & 0xF]
-    text[32] = 0
-    return PyLong_FromString(text, NULL, 16)
+        low = (low << 8) | guid.Data4[i]
+    return (<object>high << 64) | <object>low
 
 
 cdef object parse_guid(const wfp_guid *guid, dict interned):
