@@ -3,8 +3,9 @@
 The binding does two things: compose (plain Python values -> mirror structs in one arena, one
 call into C per batch) and parse (mirror structs -> plain Python values).  wfp/ validates and
 converts before calling it.  It knows Rule objects only through a RuleFactory that wfp.rules
-gives it: to build read-back Rules straight from the structs (filters(..., rule_factory)) and
-to fill a new Rule's slots (RuleFactory.fill).
+gives it: to build read-back Rules straight from the structs (filters(..., rule_factory)), to
+fill a new Rule's slots (RuleFactory.fill) and to compose Rules from their slots
+(add_filters(..., rules)).
 
 Wire formats shared with the Python layer:
 
@@ -18,9 +19,10 @@ Wire formats shared with the Python layer:
   RANGE: ((low_type, low_payload), (high_type, high_payload)).
 * A condition is ``(field_key: UUID, match_type: int, value)``.
 * A weight is ``(data_type, payload)``: (0, None), (1, 0..15) or (4, uint64).
-* The conditions of a filter tuple may also be ``bytes`` packed by the binding (a Rule read back
-  keeps them so until they are read); compose takes them as they are, unpack_conditions turns
-  them into condition tuples.
+* The conditions of a filter tuple may also be ``bytes`` packed by the binding (a Rule keeps
+  them so: one read back until they are read, a new one from the start, see
+  pack_wire_conditions); compose takes them as they are, unpack_conditions turns them into
+  condition tuples.
 """
 
 import uuid
@@ -90,12 +92,20 @@ class DuplicateKeyError(ValueError):
     def __init__(self, index: int, first_index: int) -> None: ...
 
 
+class NotAFilterError(TypeError):
+    """add_filters: the item at .index is neither a filter tuple nor (given a RuleFactory) a
+    Rule."""
+    index: int
+    def __init__(self, index: int) -> None: ...
+
+
 class RuleFactory:
     """What parse needs to build wfp.Rule objects: the class, layer_of(layer UUID) -> Layer
     member (or the UUID), {action type: Action}, and WeightRange(0) .. WeightRange(15)."""
     rule_type: type
     def __init__(self, rule_type: type, layer_of: Any, actions: dict,
                  weight_ranges: tuple) -> None: ...
+    direct: bool  # the Rule's slots were found in its instances: read and set without calls
     def fill(self, rule: Any, values: tuple) -> None:
         """Set every field of a new Rule, values in RULE_FIELDS order (Rule.__init__ only)."""
 
@@ -104,6 +114,9 @@ RULE_FIELDS: Tuple[str, ...]
 
 
 def unpack_conditions(packed: bytes) -> Tuple[ConditionTuple, ...]: ...
+def pack_wire_conditions(conditions: Any) -> Any:
+    """Condition tuples packed as a Rule keeps them (bytes), () for none, or the tuples
+    themselves when they are not all of a packed type."""
 
 
 class SimEngineHandle:
@@ -145,10 +158,13 @@ class CoreSession:
     def get_sublayer(self, key: uuid.UUID) -> SublayerTuple: ...
     def sublayers(self, provider_key: Optional[uuid.UUID] = None) -> list: ...
 
-    def add_filters(self, filters: Sequence[FilterTuple], own_transaction: bool,
-                    check_duplicate_keys: bool = False) -> list:
-        """All-or-nothing; returns the filter ids.  GIL released while C adds.  With
-        check_duplicate_keys, DuplicateKeyError before anything reaches the backend."""
+    def add_filters(self, filters: Sequence[Any], own_transaction: bool,
+                    check_duplicate_keys: bool = False,
+                    rules: Optional[RuleFactory] = None) -> list:
+        """All-or-nothing; returns the filter ids.  GIL released while C adds.  filters are
+        filter tuples, or with ``rules`` Rules (composed from their fields; anything else is
+        NotAFilterError).  With check_duplicate_keys, DuplicateKeyError before anything
+        reaches the backend.  Composed and added 4,096 filters at a time in one transaction."""
     def delete_filter_by_id(self, filter_id: int) -> None: ...
     def delete_filter_by_key(self, key: uuid.UUID) -> None: ...
     # With a rule_factory, the get_* and filters() calls give wfp.Rule objects, not tuples.
