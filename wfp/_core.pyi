@@ -9,8 +9,8 @@ fill a new Rule's slots (RuleFactory.fill) and to compose Rules from their slots
 
 Wire formats shared with the Python layer:
 
-* GUIDs go in as ``uuid.UUID`` and come back as ``uuid.UUID`` (interned: equal GUIDs within one
-  enumeration are the same object).
+* GUIDs go in as ``uuid.UUID`` (or as the int of one's 128 bits) and come back as
+  ``uuid.UUID`` (interned: equal GUIDs within one enumeration are the same object).
 * A condition value is ``(data_type, payload)`` with data_type an FWP_DATA_TYPE number:
   EMPTY: None; UINT8/16/32/64, INT8/16/32/64: int; FLOAT/DOUBLE: float;
   BYTE_ARRAY16: 16 bytes; BYTE_ARRAY6: 6 bytes; BYTE_BLOB, SECURITY_DESCRIPTOR,

@@ -382,6 +382,10 @@ cdef int compose_guid(object key, wfp_guid *guid, guid_memo *memo=NULL) except -
                 raise AttributeError("uuid.UUID without its int")
             value = <object>raw
             Py_DECREF(value)  # get_member gave a reference, and <object> took one of its own
+    elif type(key) is int:  # a UUID's 128 bits (wfp.policy keeps its keys so)
+        if key < 0 or key >> 128:
+            raise OverflowError(f"{key!r} is not a 128-bit key")
+        value = key
     elif isinstance(key, UUID_TYPE):
         value = key.int
     else:

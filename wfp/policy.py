@@ -1127,7 +1127,7 @@ class _Filter:
     def wire(self) -> tuple:
         """The filter tuple the binding adds (made afresh: a plan keeps no 100,000 alive)."""
         settings = self.settings
-        return (_uuid_of(self.key), self.name, settings.description, settings.flags,
+        return (self.key, self.name, settings.description, settings.flags,
                 settings.provider, self.layer.key, settings.sublayer, settings.weight_wire,
                 self.wires, settings.action_int, None, 0, None, None)
 
@@ -1141,7 +1141,9 @@ class _Filter:
         """
         rule = self._built
         if rule is None:
-            rule = self._built = (decode or Rule._from_wire)(self.wire() + (None, None))
+            wire = self.wire()
+            rule = self._built = (decode or Rule._from_wire)(
+                (_uuid_of(self.key),) + wire[1:] + (None, None))
         return rule
 
     def origin(self) -> RuleOrigin:
@@ -1277,8 +1279,9 @@ class Policy:
         is carried out as it is when the digest of the provider's objects in the engine, taken
         inside the transaction, is still the one it was made against; otherwise (or without a
         plan) the plan is made inside the transaction.  Either way nothing can change between
-        the comparison and the writes.  When there is nothing to change nothing is written.  On
-        any failure the transaction is aborted and the engine is exactly as before.
+        the comparison and the writes.  When there is nothing to change nothing is written (a
+        given plan with no changes is returned at once: the engine matched the file when it was
+        made).  On any failure the transaction is aborted and the engine is exactly as before.
         """
         return _apply(session, self, prune=prune, plan=plan, progress=progress)
 
@@ -2209,6 +2212,13 @@ def _apply(session: Any, source: Any, *, prune: bool, plan: Optional[Plan],
     """Carry out the plan of a Policy or a Snapshot in one transaction (the caller's, when one
     is open) and, for a policy loaded from a file, remember the result for re-applies."""
     report = progress or (lambda _phase: None)
+    if (plan is not None and not plan.has_changes and isinstance(source, Policy)
+            and plan._basis is not None and plan._basis[0] is source
+            and plan._basis[1] is session._core and plan._basis[2] == prune):
+        # Nothing to write: the engine matched the file when the plan read it, and a
+        # transaction now would only move that moment, not add to it.
+        _remember(source, plan, plan._basis[3])
+        return plan
     with _collector_paused():
         if session.in_transaction:
             carried, aggregate = _apply_in_transaction(session, source, prune, plan, report)

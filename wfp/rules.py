@@ -543,9 +543,29 @@ class RuleDecoder:
         setattr_(rule, "data", data)
         setattr_(rule, "id", filter_id)
         setattr_(rule, "effective_weight", effective_weight)
-        setattr_(rule, "_wire", wire[:14])
-        setattr_(rule, "_conditions_wire", None)
+        if _fields_say_all(wire):  # composed from the fields, as a Rule made by hand is
+            setattr_(rule, "_wire", None)
+            setattr_(rule, "_conditions_wire", _conditions)
+        else:
+            setattr_(rule, "_wire", wire[:14])
+            setattr_(rule, "_conditions_wire", None)
         return rule
+
+
+_RULE_FLAGS = _F_PERSISTENT | _F_BOOTTIME | _F_HARD | _F_PERMIT_IF_CALLOUT_MISSING | _F_DISABLED
+
+
+def _fields_say_all(wire: tuple) -> bool:
+    """Whether a filter tuple is what its Rule's fields give back (Rule._filter_tuple): the
+    binding's wire_follows_from_fields, for a tuple made in Python."""
+    (_key, name, _description, flags, _provider, _layer, sublayer, weight, _conditions,
+     action_type, action_key, raw_context, context_key, _data) = wire[:14]
+    if (flags & ~_RULE_FLAGS or name is None or sublayer is None or sublayer.int == 0
+            or raw_context != 0 or context_key is not None):
+        return False
+    if action_key is not None and not action_type & _core.ACTION_FLAG_CALLOUT:
+        return False
+    return _weight_to_wire(_weight_from_wire(weight)) == weight
 
 
 _FIELD_BY_KEY = {member.value: member for member in Field}

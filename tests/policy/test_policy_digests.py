@@ -409,6 +409,24 @@ def test_a_plan_is_made_again_when_the_engine_changed_after_it(static_session, p
     assert {r.key: r for r in static_session.rules()} == {r.key: r for r in changed.rules}
 
 
+def test_a_plan_with_nothing_to_change_is_returned_without_a_transaction(static_session,
+                                                                         engine, policy_file):
+    policy = policies.load(policy_file(), cache=False)
+    policy.apply(static_session)
+    plan = policy.plan(static_session)
+    assert not plan.has_changes
+    before = engine.stats()["next_filter_id"]
+    with wfp.Session(name="writer", dynamic=False, backend=engine) as other:
+        with other.transaction():  # holds the engine's write lock: a transaction would wait
+            assert policy.apply(static_session, plan=plan) is plan
+    assert engine.stats()["next_filter_id"] == before
+    # Without the plan, apply takes a transaction, and waits for the writer.
+    with wfp.Session(name="writer", dynamic=False, backend=engine) as other, \
+            wfp.Session(name="short", dynamic=False, backend=engine, txn_timeout_ms=50) as short:
+        with other.transaction(), pytest.raises(wfp.Timeout):
+            policy.apply(short)
+
+
 def test_a_plan_of_another_policy_session_or_prune_is_not_used(static_session, engine,
                                                               policy_file, count_comparisons):
     policy = policies.load(policy_file())
