@@ -370,7 +370,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         classify_sizes = list(_rules.CLASSIFY_SIZES_QUICK if args.quick else _rules.CLASSIFY_SIZES)
         classify = measure_classify(classify_sizes, args.backend, 1 if args.quick else 3, args.clock, log)
     machine = machine_description()
-    command = "python benchmarks/report.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    given = list(argv if argv is not None else sys.argv[1:])
+    if "--json" in given:  # where this run kept its samples is no part of reproducing it
+        at = given.index("--json")
+        del given[at:at + 2]
+    command = " ".join(["python benchmarks/report.py", *given])
     text = render(results, sizes, machine, command.strip(), args.backend, args.clock, classify)
     if stale:
         text += f"\nWARNING: {stale}\n"
