@@ -27,14 +27,14 @@ from wfp.errors import (
 )
 from wfp.fields import Condition, DataType, Field, FieldType, Layer, Match, Range, RawValue
 from wfp.rules import Action, FieldInfo, LayerInfo, Provider, Rule, Sublayer, WeightRange
-from wfp.session import Session, SimEngine
+from wfp.session import FilterDigests, Session, SimEngine
 from wfp.classify import (
     CalloutAction, CalloutCall, CalloutVerdict, ConnectionDecision, Decision, NetEvent, Token,
 )
 
 __all__ = [
     "__version__",
-    "Session", "SimEngine",
+    "FilterDigests", "Session", "SimEngine",
     "Provider", "Sublayer", "Rule", "Action", "WeightRange", "LayerInfo", "FieldInfo",
     "Layer", "Field", "Match", "Condition", "Range", "RawValue", "DataType", "FieldType",
     "app_id",
