@@ -1358,7 +1358,7 @@ cdef int compose_rule(wfp_arena *arena, RuleFactory factory, object rule, wfp_fi
     weight = rule_get(factory, rule, R_WEIGHT)
     if weight is None:
         f.weight.type = WFP_EMPTY
-    elif type(weight) is int:
+    elif isinstance(weight, int):  # an exact weight, an int subclass (IntEnum) included
         weight64 = <uint64_t *>arena_alloc(arena, sizeof(uint64_t))
         weight64[0] = unsigned_of(weight, 0xFFFFFFFFFFFFFFFF)
         f.weight.type = WFP_UINT64

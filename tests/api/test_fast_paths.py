@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import copy
+import enum
 import dataclasses
 import gc
 import ipaddress
@@ -354,3 +355,13 @@ def test_add_rules_refuses_what_is_not_a_rule(session):
     with pytest.raises(wfp.ValidationError) as caught:
         session.add_rules(rules)
     assert caught.value.field == "rules[1]" and session.rules() == []
+
+
+def test_an_int_subclass_weight_is_an_exact_weight(session):
+    class Level(enum.IntEnum):
+        FOUR = 4
+
+    rule = Rule(name="w", layer=V4, action=wfp.Action.PERMIT, weight=Level.FOUR)
+    session.add_rule(rule)
+    back = session.rule(rule.key)
+    assert back.weight == 4 and type(back.weight) is int  # UINT64 4, not WeightRange(4)
