@@ -33,6 +33,11 @@ def _translate(error: _core.CoreError) -> WFPError:
     return error_from_code(error.code, error.call)
 
 
+_STATE_FILE_CODES = frozenset(error_code(name) for name in (
+    "WFPKIT_E_STATE_CORRUPT", "WFPKIT_E_STATE_VERSION", "WFPKIT_E_STATE_IO",
+    "WFPKIT_E_STATE_LOCKED"))
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Reading back many rules creates millions of objects and no reference cycles; with the
@@ -260,7 +265,7 @@ class Session:
         try:
             self._core.close()
         except _core.CoreError as error:
-            raise _translate(error) from None
+            raise self._error(error) from None
 
     def __enter__(self) -> "Session":
         return self
@@ -276,7 +281,14 @@ class Session:
         try:
             return method(*args)
         except _core.CoreError as error:
-            raise _translate(error) from None
+            raise self._error(error) from None
+
+    def _error(self, error: _core.CoreError) -> WFPError:
+        """A failed call's error; one about the engine's state file (saving at a commit, say)
+        names the file, as the SimEngine's own errors do."""
+        if self._engine is not None and error.code in _STATE_FILE_CODES:
+            return self._engine._engine_error(error)
+        return _translate(error)
 
     def _check_open(self, call: str) -> None:
         if self._core.closed:
@@ -464,7 +476,7 @@ class Session:
                                   reason=f"the same key as rules[{duplicate.first_index}]") from None
         except _core.CoreError as error:
             index = error.index
-            raise BulkError(_translate(error), index,
+            raise BulkError(self._error(error), index,
                             rule_at(index) if index is not None else None) from None
 
     def add_rules(self, rules: Iterable[Rule]) -> List[int]:
@@ -515,7 +527,7 @@ class Session:
                     self._core.txn_abort()
                 except _core.CoreError:
                     pass  # a failed commit may already have ended it
-            raise BulkError(_translate(error), index,
+            raise BulkError(self._error(error), index,
                             items[index] if index is not None else None) from None
         except BaseException:
             if own_transaction:

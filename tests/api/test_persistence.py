@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -114,3 +115,22 @@ def test_corrupt_state_file_is_an_error_not_an_empty_engine(tmp_path: Path):
         wfp.SimEngine(state)
     assert caught.value.name.startswith("WFPKIT_E_STATE_")
     assert state.read_bytes() == bytes(data)  # left alone
+
+
+def test_a_state_file_that_cannot_be_saved_at_commit_is_named(tmp_path: Path):
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    state = folder / "engine.state"
+    engine = wfp.SimEngine(state)
+    rule = wfp.Rule(layer=wfp.Layer.ALE_AUTH_CONNECT_V4, action=wfp.Action.BLOCK, name="kept",
+                    persistent=True)
+    with wfp.Session(name="writer", dynamic=False, backend=engine) as session:
+        shutil.rmtree(folder)  # the save at commit has nowhere to write
+        with pytest.raises(wfp.StateFileError) as single:
+            session.add_rule(rule)
+        assert single.value.filename == os.fspath(state) and str(state) in str(single.value)
+        with pytest.raises(wfp.BulkError) as bulk:
+            session.add_rules([rule])
+        assert isinstance(bulk.value.cause, wfp.StateFileError)
+        assert str(state) in str(bulk.value.cause)
+        assert session.rules() == []  # the failed commits left nothing behind
