@@ -772,13 +772,9 @@ cdef Py_ssize_t slot_offset(type cls, object member) except -2:
     return found
 
 
-cdef inline PyObject *peek_slot(object target, Py_ssize_t offset) noexcept:
-    """The value of a slot at a known offset, borrowed; NULL when the slot is empty."""
-    return (<PyObject **>(<char *><PyObject *>target + offset))[0]
-
-
 cdef inline PyObject *peek_raw(PyObject *target, Py_ssize_t offset) noexcept:
-    """peek_slot without taking a reference to target (no write to it)."""
+    """The value of a slot at a known offset, borrowed; NULL when the slot is empty.  Takes no
+    reference to target (no write to it, so it can look ahead at objects not yet fetched)."""
     return (<PyObject **>(<char *>target + offset))[0]
 
 
@@ -1274,7 +1270,7 @@ cdef inline object rule_get(RuleFactory factory, object rule, int field):
     """Field ``field`` (R_*) of a Rule (not of a subclass), or EMPTY_SLOT."""
     cdef PyObject *raw
     if factory.direct:
-        raw = peek_slot(rule, factory.offset[field])
+        raw = peek_raw(<PyObject *>rule, factory.offset[field])
         return EMPTY_SLOT if raw == NULL else <object>raw
     return slot_of(rule, factory.member[field])
 
@@ -1298,17 +1294,11 @@ cdef object slot_of(object target, PyObject *member):
     return value
 
 
-cdef dict LAYER_KEYS = {}  # Layer member -> its UUID (the enum's value lookup is Python code)
-
-
 cdef int compose_layer(object layer, wfp_guid *guid, guid_memo *memo) except -1:
     """A Rule's layer (a Layer member, or the UUID of a layer our tables do not know)."""
     if type(layer) is UUID_TYPE:
         return compose_guid(layer, guid, memo)
-    key = LAYER_KEYS.get(layer)
-    if key is None:
-        key = LAYER_KEYS[layer] = layer.value
-    return compose_guid(key, guid, memo)
+    return compose_guid(layer._value_, guid, memo)  # the member's UUID (.value is Python code)
 
 
 cdef int compose_rule(wfp_arena *arena, RuleFactory factory, object rule, wfp_filter0 *f,

@@ -22,10 +22,8 @@ deleted and added again inside the same transaction.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
-import gc
 import hashlib
 import ipaddress
 import itertools
@@ -39,7 +37,7 @@ import zlib
 from dataclasses import dataclass, fields as dataclass_fields
 from pathlib import Path
 from typing import (
-    Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union,
+    Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union,
 )
 
 from wfp import _core, _ids, _policy_cache
@@ -50,6 +48,7 @@ from wfp.fields import (
     coerce_layer, encode_condition,
 )
 from wfp.rules import Action, Provider, Rule, RuleDecoder, Sublayer, WeightRange, error_code
+from wfp.session import _collector_paused
 
 __all__ = [
     "load", "loads", "Policy", "Plan", "Change", "PolicyError", "RuleOrigin", "Snapshot",
@@ -93,30 +92,6 @@ _ADDRESS_FIELDS = frozenset(
     f for layer in Layer for f, (_dt, ft) in layer.fields.items() if ft == FieldType.IP_ADDRESS)
 _ACTIONS = {"block": Action.BLOCK, "permit": Action.PERMIT}
 _MATCHES = {m.name.lower(): m for m in Match}
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector around bulk work.
-
-    Reading or building 100,000 rules creates millions of objects that hold no cycles; each
-    of them counts towards a collection, and every full collection walks the whole heap,
-    which made enumerating a large provider several times slower than the enumeration itself.
-    What the block leaves alive is long-lived (a policy, a plan): it goes straight to the
-    oldest generation (``gc.freeze``/``gc.unfreeze`` move the young generations there without
-    walking them) rather than being walked by the first young collection after the block.
-    That is skipped when someone else has frozen objects, which unfreezing would release.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 # --------------------------------------------------------------------------------------------

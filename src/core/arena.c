@@ -53,29 +53,28 @@ void *wfp_arena_alloc(wfp_arena *arena, size_t size)
     return p;
 }
 
+static void free_chunks(wfp_arena_chunk *chunk)
+{
+    while (chunk != NULL) {
+        wfp_arena_chunk *next = chunk->next;
+        free(chunk);
+        chunk = next;
+    }
+}
+
 void wfp_arena_reset(wfp_arena *arena)
 {
     /* The head is the newest and largest chunk: keep it, warm, for the next round. */
     wfp_arena_chunk *head = arena->head;
     if (head == NULL)
         return;
-    wfp_arena_chunk *chunk = head->next;
-    while (chunk != NULL) {
-        wfp_arena_chunk *next = chunk->next;
-        free(chunk);
-        chunk = next;
-    }
+    free_chunks(head->next);
     head->next = NULL;
     head->used = 0;
 }
 
 void wfp_arena_free(wfp_arena *arena)
 {
-    wfp_arena_chunk *chunk = arena->head;
-    while (chunk != NULL) {
-        wfp_arena_chunk *next = chunk->next;
-        free(chunk);
-        chunk = next;
-    }
+    free_chunks(arena->head);
     arena->head = NULL;
 }
